@@ -1,0 +1,70 @@
+"""Events the shot detector emits.
+
+Timestamps are POSIX seconds (``float``), the same clock the samples were fed with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class MachineState(StrEnum):
+    """What the machine is doing, as far as its power draw tells."""
+
+    OFF = "off"
+    HEATING = "heating"
+    READY = "ready"
+    BREWING = "brewing"
+    STEAMING = "steaming"
+    BACKFLUSHING = "backflushing"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShotStarted:
+    """The pump started a run that may become a shot."""
+
+    start: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShotFinished:
+    """A pump run ended and was recognised as a shot."""
+
+    start: float
+    end: float
+
+    @property
+    def duration(self) -> float:
+        """Length of the shot in seconds."""
+        return self.end - self.start
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShotDiscarded:
+    """A run that was announced with ShotStarted turned out not to be a shot."""
+
+    start: float
+    end: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StateChanged:
+    """The machine state changed."""
+
+    at: float
+    state: MachineState
+    previous: MachineState
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BackflushDetected:
+    """A manual backflush session: several short pump pulses separated by pauses."""
+
+    start: float
+    end: float
+    pulses: int
+
+
+type DetectorEvent = ShotStarted | ShotFinished | ShotDiscarded | StateChanged | BackflushDetected
