@@ -1,0 +1,517 @@
+"""Shot detection from a smart plug's power readings.
+
+Model: a reading is ``heater + pump`` where the heater draws one of a few *levels* and the pump
+either nothing or its own draw ``Wp``:
+
+- a PID heater (time-proportional output averaged by the plug) draws a multiple of a heater
+  *step* ``q`` (heater power x duty granularity, e.g. 137 W on a 1370 W boiler);
+- a thermostat / pressurestat heater draws 0 or its full power ``H``;
+- a thermoblock or capsule machine idles with PID pulses (multiples of ``q``) and heats at full
+  power ``H`` while water flows.
+
+``q`` is learned as the most common small step between consecutive readings (PID heaters switch
+all the time), ``H`` as the plateau of the power-on heat-up (the pump never runs then), ``Wp``
+starts from the profile and is refined from clear pump readings. A reading is classified as
+*pump on* when ``reading - Wp`` sits on a heater level clearly better than ``reading`` itself,
+*pump off* in the opposite case and *ambiguous* otherwise (transition samples, where a 1 s
+average straddles a switch); an ambiguous reading keeps the previous pump state.
+
+Pump on/off switches (timestamped with the first sample showing them, which keeps durations
+unbiased for polled plugs too) form *segments*; segments separated by pauses of at most
+``merge_gap_seconds`` (pre-infusion) form a *run*. When a run ends it is classified: a shot if
+its length is within ``[shot_min, shot_max]`` and one segment dominates it (a pre-infusion
+pause splits a shot into a short and a long part, while a series of equal short pulses is a
+backflush); shorter runs are flushes / refills, longer ones hot water. Short pulses separated
+by short pauses are grouped into backflush sessions.
+
+Everything is O(1) per sample: a handful of scalars, a bounded step histogram and a bounded
+memo of the classification of recent reading values.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from .events import (
+    BackflushDetected,
+    DetectorEvent,
+    MachineState,
+    ShotDiscarded,
+    ShotFinished,
+    ShotStarted,
+    StateChanged,
+)
+
+if TYPE_CHECKING:
+    from .profiles import DetectorSettings
+
+_INF = math.inf
+_STEP_BIN_WATTS = 2.0
+_STEP_RECOMPUTE_EVERY = 64
+_STEP_MIN_COUNT = 40
+_STEP_PEAK_RATIO = 0.3
+_CACHE_MAX = 4096
+_HEAT_PLATEAU_RATIO = 0.95
+_HEATING_MAX_SECONDS = 1800.0
+
+_PUMP_OFF = 0
+_PUMP_ON = 1
+_AMBIGUOUS = 2
+
+
+class ShotDetector:
+    """Turns (timestamp, watts) samples into shot, backflush and machine state events."""
+
+    __slots__ = (
+        "_bf_count",
+        "_bf_end",
+        "_bf_start",
+        "_cache",
+        "_full",
+        "_heat_max",
+        "_heat_prev_ts",
+        "_heat_prev_w",
+        "_heat_sum",
+        "_heat_time",
+        "_heating",
+        "_heating_since",
+        "_high_since",
+        "_last_ts",
+        "_last_w",
+        "_paused",
+        "_pump",
+        "_q",
+        "_run_end",
+        "_run_longest",
+        "_run_nseg",
+        "_run_open",
+        "_run_overlong",
+        "_run_start",
+        "_seg_start",
+        "_settings",
+        "_standby_since",
+        "_state",
+        "_step_bins",
+        "_step_lo",
+        "_step_new",
+        "_steps_skip_hi",
+        "_steps_skip_lo",
+        "_wp",
+        "_wp_learned",
+    )
+
+    def __init__(self, settings: DetectorSettings) -> None:
+        """Create a detector with no history (a shot in progress is never picked up)."""
+        self._settings = settings
+        self._last_ts = -_INF
+        self._last_w: float | None = None
+        self._paused = False
+        # learned model
+        self._q = 0.0
+        self._full = 0.0
+        self._wp = settings.pump_watts
+        self._wp_learned = settings.pump_watts
+        self._step_lo = settings.heater_step_min_watts
+        nbins = int((settings.heater_step_max_watts - self._step_lo) / _STEP_BIN_WATTS) + 1
+        self._step_bins = [0] * nbins
+        self._step_new = 0
+        self._steps_skip_lo = settings.pump_min_watts - settings.level_tolerance_watts
+        self._steps_skip_hi = settings.pump_max_watts + settings.level_tolerance_watts
+        self._cache: dict[float, int] = {}
+        # pump segment and run
+        self._pump = False
+        self._seg_start = 0.0
+        self._run_open = False
+        self._run_start = 0.0
+        self._run_end = 0.0
+        self._run_longest = 0.0
+        self._run_nseg = 0
+        self._run_overlong = False
+        # backflush session
+        self._bf_count = 0
+        self._bf_start = 0.0
+        self._bf_end = 0.0
+        # machine state
+        self._state = MachineState.OFF
+        self._standby_since: float | None = None
+        self._high_since: float | None = None
+        self._heating = False
+        self._heating_since = 0.0
+        self._heat_sum = 0.0
+        self._heat_time = 0.0
+        self._heat_max = 0.0
+        self._heat_prev_ts = 0.0
+        self._heat_prev_w = 0.0
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def settings(self) -> DetectorSettings:
+        """The settings the detector runs with."""
+        return self._settings
+
+    @property
+    def state(self) -> MachineState:
+        """What the machine is doing."""
+        return self._state
+
+    @property
+    def brewing(self) -> bool:
+        """True while a pump run that may still become a shot is in progress."""
+        return self._run_open and not self._run_overlong and not self._paused
+
+    @property
+    def paused(self) -> bool:
+        """True between pause() and resume()."""
+        return self._paused
+
+    def snapshot(self) -> dict[str, float | str | bool | None]:
+        """Learned model and current state, for diagnostics (not for restoring)."""
+        return {
+            "state": str(self._state),
+            "heater_step_watts": round(self._q, 1) or None,
+            "heater_full_watts": round(self._full, 1) or None,
+            "pump_watts": round(self._wp, 1),
+            "brewing": self.brewing,
+            "paused": self._paused,
+            "last_sample": None if self._last_ts == -_INF else self._last_ts,
+            "last_watts": self._last_w,
+            "backflush_pulses": self._bf_count,
+        }
+
+    def feed(self, ts: float, watts: float | None) -> list[DetectorEvent]:
+        """Process one sample; ``watts`` None means unavailable/unknown."""
+        events: list[DetectorEvent] = []
+        if not ts > self._last_ts:
+            return events
+        self._last_ts = ts
+        if watts is None or not 0.0 <= watts < _INF:
+            self._unavailable(ts, events)
+            return events
+        if self._paused:
+            self._last_w = watts
+            return events
+        settings = self._settings
+        pump = self._pump
+        if self._run_open and not pump and ts - self._run_end > settings.merge_gap_seconds:
+            self._close_run(ts, events)
+        if self._bf_count and not pump and ts - self._bf_end > settings.backflush_gap_seconds:
+            self._close_backflush(events)
+
+        prev = self._last_w
+        self._last_w = watts
+        if prev is not None:
+            step = watts - prev if watts > prev else prev - watts
+            if self._step_lo <= step and not self._steps_skip_lo <= step <= self._steps_skip_hi:
+                self._learn_step(step)
+
+        kind = self._cache.get(watts)
+        if kind is None:
+            kind = self._classify(watts)
+        if kind == _PUMP_ON:
+            if not pump:
+                self._pump_on(ts, events)
+            elif not self._run_overlong and ts - self._run_start > settings.shot_max_seconds:
+                self._overlong(ts, events)
+        elif kind == _PUMP_OFF:
+            if pump:
+                self._pump_off(ts, events)
+        elif pump and not self._run_overlong and ts - self._run_start > settings.shot_max_seconds:
+            self._overlong(ts, events)
+
+        self._track_state(ts, watts, kind, events)
+        return events
+
+    def tick(self, now: float) -> list[DetectorEvent]:
+        """Let time pass without a new sample (the last value holds)."""
+        events: list[DetectorEvent] = []
+        if not now >= self._last_ts or self._paused or self._last_w is None:
+            return events
+        settings = self._settings
+        if self._run_open:
+            if self._pump:
+                if not self._run_overlong and now - self._run_start > settings.shot_max_seconds:
+                    self._overlong(now, events)
+            elif now - self._run_end > settings.merge_gap_seconds:
+                self._close_run(now, events)
+        if (
+            self._bf_count
+            and not self._pump
+            and now - self._bf_end > settings.backflush_gap_seconds
+        ):
+            self._close_backflush(events)
+        self._derive_state(now, events)
+        return events
+
+    def pause(self, now: float) -> list[DetectorEvent]:
+        """Stop detecting (an automated backflush runs); any run in progress is dropped."""
+        events: list[DetectorEvent] = []
+        if self._paused:
+            return events
+        if self._run_open:
+            self._discard_run(now, "paused", events)
+        self._pump = False
+        self._bf_count = 0
+        self._paused = True
+        self._set_state(now, MachineState.BACKFLUSHING, events)
+        return events
+
+    def resume(self, now: float) -> list[DetectorEvent]:
+        """Detect again; the state is re-derived from the next readings."""
+        events: list[DetectorEvent] = []
+        if not self._paused:
+            return events
+        self._paused = False
+        self._pump = False
+        self._run_open = False
+        self._bf_count = 0
+        self._high_since = None
+        w = self._last_w
+        state = MachineState.READY
+        if w is None or w < self._settings.standby_watts:
+            state = MachineState.OFF if w is None else MachineState.READY
+        self._set_state(now, state, events)
+        return events
+
+    # ------------------------------------------------------------------ classification
+
+    def _dist(self, x: float) -> float:
+        """Distance of ``x`` to the nearest heater-only level."""
+        d = x if x >= 0.0 else -x
+        q = self._q
+        if q > 0.0 and x > 0.0:
+            k = round(x / q)
+            if k >= 1:
+                e = x - k * q
+                if e < 0.0:
+                    e = -e
+                d = min(d, e)
+        full = self._full
+        if full > 0.0:
+            e = x - full
+            if e < 0.0:
+                e = -e
+            d = min(d, e)
+        return d
+
+    def _classify(self, x: float) -> int:
+        settings = self._settings
+        tol = settings.level_tolerance_watts + settings.level_tolerance_ratio * x
+        d0 = self._dist(x)
+        d1 = self._dist(x - self._wp)
+        if d1 < d0 and d1 <= tol:
+            kind = _PUMP_ON
+        elif (d0 <= d1 and d0 <= tol) or x < settings.standby_watts:
+            kind = _PUMP_OFF
+        else:
+            kind = _AMBIGUOUS
+        cache = self._cache
+        if len(cache) >= _CACHE_MAX:
+            cache.clear()
+        cache[x] = kind
+        return kind
+
+    def _learn_step(self, step: float) -> None:
+        index = int((step - self._step_lo) / _STEP_BIN_WATTS)
+        bins = self._step_bins
+        if index >= len(bins):
+            return
+        bins[index] += 1
+        self._step_new += 1
+        if self._step_new >= _STEP_RECOMPUTE_EVERY:
+            self._step_new = 0
+            self._recompute_step()
+
+    def _recompute_step(self) -> None:
+        bins = self._step_bins
+        n = len(bins)
+        smooth = [
+            bins[i] + (bins[i - 1] if i else 0) + (bins[i + 1] if i + 1 < n else 0)
+            for i in range(n)
+        ]
+        top = max(smooth)
+        if top < _STEP_MIN_COUNT:
+            return
+        threshold = max(_STEP_MIN_COUNT, _STEP_PEAK_RATIO * top)
+        for i in range(n):
+            if smooth[i] >= threshold:
+                # the local maximum of this peak
+                j = i
+                while j + 1 < n and smooth[j + 1] > smooth[j]:
+                    j += 1
+                lo, hi = max(0, j - 1), min(n, j + 2)
+                weight = sum(bins[lo:hi])
+                centre = sum(bins[k] * (k + 0.5) for k in range(lo, hi)) / weight
+                q = self._step_lo + centre * _STEP_BIN_WATTS
+                if abs(q - self._q) > 0.5:
+                    self._q = q
+                    self._cache.clear()
+                if top > 100_000:
+                    self._step_bins = [b // 2 for b in bins]
+                return
+
+    # ------------------------------------------------------------------ pump runs
+
+    def _pump_on(self, ts: float, events: list[DetectorEvent]) -> None:
+        self._pump = True
+        self._seg_start = ts
+        if self._run_open:
+            self._run_nseg += 1
+            if not self._run_overlong and ts - self._run_start > self._settings.shot_max_seconds:
+                self._overlong(ts, events)
+            return
+        self._run_open = True
+        self._run_start = ts
+        self._run_end = ts
+        self._run_longest = 0.0
+        self._run_nseg = 1
+        self._run_overlong = False
+        events.append(ShotStarted(start=ts))
+
+    def _pump_off(self, ts: float, events: list[DetectorEvent]) -> None:
+        settings = self._settings
+        self._pump = False
+        seg = ts - self._seg_start
+        self._run_longest = max(self._run_longest, seg)
+        self._run_end = ts
+        if settings.pulse_min_seconds <= seg <= settings.pulse_max_seconds:
+            if self._bf_count and self._seg_start - self._bf_end <= settings.backflush_gap_seconds:
+                self._bf_count += 1
+            else:
+                if self._bf_count:
+                    self._close_backflush(events)
+                self._bf_count = 1
+                self._bf_start = self._seg_start
+            self._bf_end = ts
+        elif seg > settings.pulse_max_seconds and self._bf_count:
+            self._close_backflush(events)
+        if not self._run_overlong and ts - self._run_start > settings.shot_max_seconds:
+            self._overlong(ts, events)
+
+    def _overlong(self, ts: float, events: list[DetectorEvent]) -> None:
+        self._run_overlong = True
+        events.append(ShotDiscarded(start=self._run_start, end=ts, reason="too_long"))
+
+    def _close_run(self, ts: float, events: list[DetectorEvent]) -> None:
+        settings = self._settings
+        self._run_open = False
+        if self._run_overlong:
+            return
+        start, end = self._run_start, self._run_end
+        duration = end - start
+        if duration < settings.shot_min_seconds:
+            reason = "too_short"
+        elif duration > settings.shot_max_seconds:
+            reason = "too_long"
+        elif self._run_nseg > 3 or self._run_longest < 0.5 * duration:
+            reason = "pulses"
+        else:
+            events.append(ShotFinished(start=start, end=end))
+            return
+        events.append(ShotDiscarded(start=start, end=end, reason=reason))
+
+    def _discard_run(self, ts: float, reason: str, events: list[DetectorEvent]) -> None:
+        self._run_open = False
+        if not self._run_overlong:
+            events.append(ShotDiscarded(start=self._run_start, end=ts, reason=reason))
+
+    def _close_backflush(self, events: list[DetectorEvent]) -> None:
+        if self._bf_count >= self._settings.backflush_min_pulses:
+            events.append(
+                BackflushDetected(start=self._bf_start, end=self._bf_end, pulses=self._bf_count)
+            )
+        self._bf_count = 0
+
+    def _unavailable(self, ts: float, events: list[DetectorEvent]) -> None:
+        self._last_w = None
+        if self._paused:
+            return
+        if self._run_open:
+            if self._pump:
+                self._discard_run(ts, "unavailable", events)
+            else:
+                self._close_run(ts, events)
+        self._pump = False
+        self._bf_count = 0
+        self._high_since = None
+        self._standby_since = None
+        self._heat_prev_w = 0.0
+        if self._state is MachineState.BREWING:
+            self._set_state(ts, MachineState.READY, events)
+
+    # ------------------------------------------------------------------ machine state
+
+    def _track_state(self, ts: float, watts: float, kind: int, events: list[DetectorEvent]) -> None:
+        settings = self._settings
+        if watts < settings.standby_watts:
+            if self._standby_since is None:
+                self._standby_since = ts
+        else:
+            self._standby_since = None
+            if self._state is MachineState.OFF:
+                self._heating = True
+                self._heating_since = ts
+                self._heat_sum = self._heat_time = self._heat_max = 0.0
+                self._heat_prev_w = 0.0
+        high = watts >= settings.high_watts and kind != _PUMP_ON
+        if high:
+            if self._high_since is None:
+                self._high_since = ts
+        else:
+            self._high_since = None
+        if self._heating:
+            self._track_heat_up(ts, watts if high else 0.0)
+        self._derive_state(ts, events)
+
+    def _track_heat_up(self, ts: float, heater: float) -> None:
+        """Learn the full heater power from the power-on heat-up plateau."""
+        prev = self._heat_prev_w
+        if prev > 0.0 and prev >= _HEAT_PLATEAU_RATIO * self._heat_max:
+            dt = ts - self._heat_prev_ts
+            self._heat_sum += prev * dt
+            self._heat_time += dt
+        if heater > self._heat_max:
+            if heater * _HEAT_PLATEAU_RATIO > self._heat_max:
+                self._heat_sum = self._heat_time = 0.0
+            self._heat_max = heater
+        self._heat_prev_w = heater
+        self._heat_prev_ts = ts
+        ended = (heater == 0.0 and self._heat_max > 0.0) or (
+            ts - self._heating_since > _HEATING_MAX_SECONDS
+        )
+        if ended:
+            self._heating = False
+            if self._heat_time > 0.0:
+                level = self._heat_sum / self._heat_time
+                if self._full == 0.0 or level < self._full:
+                    self._full = level
+                    self._cache.clear()
+
+    def _derive_state(self, now: float, events: list[DetectorEvent]) -> None:
+        settings = self._settings
+        if self._paused or self._bf_count >= 2:
+            state = MachineState.BACKFLUSHING
+        elif self._run_open and not self._run_overlong:
+            state = MachineState.BREWING
+        elif (
+            self._standby_since is not None
+            and now - self._standby_since >= settings.off_after_seconds
+        ):
+            state = MachineState.OFF
+            self._heating = False
+        elif self._state is MachineState.OFF and self._standby_since is not None:
+            state = MachineState.OFF
+        elif self._heating:
+            state = MachineState.HEATING
+        elif self._high_since is not None and now - self._high_since >= settings.steam_min_seconds:
+            state = MachineState.STEAMING
+        else:
+            state = MachineState.READY
+        if state is not self._state:
+            self._set_state(now, state, events)
+
+    def _set_state(self, now: float, state: MachineState, events: list[DetectorEvent]) -> None:
+        if state is not self._state:
+            events.append(StateChanged(at=now, state=state, previous=self._state))
+            self._state = state
