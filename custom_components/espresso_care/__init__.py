@@ -1,0 +1,131 @@
+"""Espresso Care: count espresso shots from a smart plug and tell when maintenance is due."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from homeassistant.exceptions import ConfigEntryError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.helper_integration import async_handle_source_entity_changes
+
+from .const import (
+    CONF_BACKFLUSH_SWITCH,
+    CONF_MACHINE_TYPE,
+    CONF_POWER_SENSOR,
+    CONF_SHOT_MAX_SECONDS,
+    CONF_SHOT_MIN_SECONDS,
+    DOMAIN,
+    PLATFORMS,
+)
+from .engine.profiles import DetectorSettings, settings_for
+from .repairs import async_delete_entry_issues
+from .runtime import EspressoCareConfigEntry, EspressoCareRuntime
+from .services import async_setup_services
+from .store import EspressoCareStore
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.typing import ConfigType
+
+_LOGGER = logging.getLogger(__name__)
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions of the integration."""
+    async_setup_services(hass)
+    return True
+
+
+def detector_settings(entry: EspressoCareConfigEntry) -> DetectorSettings:
+    """Detector settings of an entry: its machine type's profile with the option overrides."""
+    overrides = {
+        key: float(entry.options[key])
+        for key in (CONF_SHOT_MIN_SECONDS, CONF_SHOT_MAX_SECONDS)
+        if key in entry.options
+    }
+    try:
+        return settings_for(entry.options[CONF_MACHINE_TYPE], **overrides)
+    except ValueError as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_settings",
+            translation_placeholders={"error": str(err)},
+        ) from err
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: EspressoCareConfigEntry) -> bool:
+    """Set up one espresso machine."""
+    settings = detector_settings(entry)
+    store = EspressoCareStore(hass, entry.entry_id)
+    try:
+        stored = await store.async_load_data()
+    except NotImplementedError as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN, translation_key="storage_too_new"
+        ) from err
+
+    runtime = EspressoCareRuntime(hass, entry, store, stored, settings)
+    entry.runtime_data = runtime
+
+    for option in (CONF_POWER_SENSOR, CONF_BACKFLUSH_SWITCH):
+        if option in entry.options:
+            _async_follow_source(hass, entry, option)
+
+    runtime.async_start()
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+def _async_follow_source(hass: HomeAssistant, entry: EspressoCareConfigEntry, option: str) -> None:
+    """Follow a renamed source entity and raise a repair issue when it is removed.
+
+    ``source_device_id`` is None on purpose: our entities live on our own device, with the
+    plug's device as ``via_device``, so they are never moved onto the plug's device, and our
+    config entry is never added to it. A source moved to another device takes effect on the
+    next reload (the ``via_device`` link is recomputed).
+    """
+
+    def set_source_entity_id_or_uuid(source_entity_id: str) -> None:
+        hass.config_entries.async_update_entry(
+            entry, options={**entry.options, option: source_entity_id}
+        )
+        hass.config_entries.async_schedule_reload(entry.entry_id)
+
+    async def source_entity_removed() -> None:
+        entry.runtime_data.async_source_removed(option)
+
+    entry.async_on_unload(
+        async_handle_source_entity_changes(
+            hass,
+            helper_config_entry_id=entry.entry_id,
+            set_source_entity_id_or_uuid=set_source_entity_id_or_uuid,
+            source_device_id=None,
+            source_entity_id_or_uuid=entry.options[option],
+            source_entity_removed=source_entity_removed,
+        )
+    )
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: EspressoCareConfigEntry) -> bool:
+    """Unload one espresso machine (pending saves are awaited by the config entry)."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: EspressoCareConfigEntry) -> None:
+    """Delete the stored counters and the repair issues of a removed machine."""
+    await EspressoCareStore(hass, entry.entry_id).async_remove()
+    async_delete_entry_issues(hass, entry.entry_id)
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: EspressoCareConfigEntry) -> bool:
+    """Migrate the options of an older entry; refuse entries of a newer version."""
+    if entry.version > 1:
+        # Written by a newer release (downgrade): do not touch it.
+        return False
+    _LOGGER.debug(
+        "Config entry %s is at version %s.%s", entry.entry_id, entry.version, entry.minor_version
+    )
+    return True

@@ -1,0 +1,259 @@
+"""Config, options and reconfigure flows of Espresso Care."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components.sensor import SensorDeviceClass
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.const import (
+    ATTR_DEVICE_CLASS,
+    ATTR_UNIT_OF_MEASUREMENT,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+)
+from homeassistant.core import HomeAssistant, callback, split_entity_id
+from homeassistant.helpers import entity_registry as er, selector
+import voluptuous as vol
+
+from .const import (
+    CONF_BACKFLUSH_SWITCH,
+    CONF_MACHINE_TYPE,
+    CONF_NAME,
+    CONF_POWER_SENSOR,
+    CONF_SHOT_MAX_SECONDS,
+    CONF_SHOT_MIN_SECONDS,
+    CONF_SWITCH_ROLE,
+    DEFAULT_MACHINE_TYPE,
+    DEFAULT_NAME,
+    DEFAULT_SWITCH_ROLE,
+    DOMAIN,
+    MAINTENANCE_DEFAULTS,
+    MAX_INTERVAL_DAYS,
+    MAX_INTERVAL_SHOTS,
+    POWER_UNITS,
+    SWITCH_ROLES,
+)
+from .engine.profiles import MACHINE_TYPES, settings_for
+from .engine.units import to_watts
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+POWER_SENSOR_SELECTOR = selector.EntitySelector(
+    selector.EntitySelectorConfig(domain="sensor", device_class=SensorDeviceClass.POWER)
+)
+SWITCH_SELECTOR = selector.EntitySelector(
+    selector.EntitySelectorConfig(domain=["switch", "input_boolean"])
+)
+MACHINE_TYPE_SELECTOR = selector.SelectSelector(
+    selector.SelectSelectorConfig(
+        options=list(MACHINE_TYPES),
+        translation_key=CONF_MACHINE_TYPE,
+        mode=selector.SelectSelectorMode.DROPDOWN,
+    )
+)
+SWITCH_ROLE_SELECTOR = selector.SelectSelector(
+    selector.SelectSelectorConfig(
+        options=list(SWITCH_ROLES),
+        translation_key=CONF_SWITCH_ROLE,
+        mode=selector.SelectSelectorMode.LIST,
+    )
+)
+
+SOURCES_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_POWER_SENSOR): POWER_SENSOR_SELECTOR,
+        vol.Required(CONF_MACHINE_TYPE, default=DEFAULT_MACHINE_TYPE): MACHINE_TYPE_SELECTOR,
+        vol.Optional(CONF_BACKFLUSH_SWITCH): SWITCH_SELECTOR,
+        vol.Required(CONF_SWITCH_ROLE, default=DEFAULT_SWITCH_ROLE): SWITCH_ROLE_SELECTOR,
+    }
+)
+USER_SCHEMA = vol.Schema(
+    {vol.Required(CONF_NAME, default=DEFAULT_NAME): selector.TextSelector()}
+).extend(SOURCES_SCHEMA.schema)
+
+
+def _seconds_selector(maximum: float) -> selector.NumberSelector:
+    return selector.NumberSelector(
+        selector.NumberSelectorConfig(
+            min=1,
+            max=maximum,
+            step=0.5,
+            unit_of_measurement="s",
+            mode=selector.NumberSelectorMode.BOX,
+        )
+    )
+
+
+def _interval_selector(maximum: int) -> selector.NumberSelector:
+    return selector.NumberSelector(
+        selector.NumberSelectorConfig(
+            min=0, max=maximum, step=1, mode=selector.NumberSelectorMode.BOX
+        )
+    )
+
+
+OPTIONS_SCHEMA = SOURCES_SCHEMA.extend(
+    {
+        vol.Required(CONF_SHOT_MIN_SECONDS): _seconds_selector(300),
+        vol.Required(CONF_SHOT_MAX_SECONDS): _seconds_selector(600),
+        **{
+            vol.Required(key): _interval_selector(
+                MAX_INTERVAL_SHOTS if key.endswith("_shots") else MAX_INTERVAL_DAYS
+            )
+            for key in MAINTENANCE_DEFAULTS
+        },
+    }
+)
+
+
+def power_sensor_error(hass: HomeAssistant, entity_id: str) -> str | None:
+    """Return why ``entity_id`` cannot be the power sensor, None when it can.
+
+    A sensor that is currently unavailable (or not loaded yet) is accepted when its unit and
+    device class, from its state or its entity registry entry, say it measures power in W/kW.
+    """
+    state = hass.states.get(entity_id)
+    registry_entry = er.async_get(hass).async_get(entity_id)
+    if state is None and registry_entry is None:
+        return "entity_not_found"
+    attributes: Mapping[str, Any] = state.attributes if state is not None else {}
+    unit = attributes.get(ATTR_UNIT_OF_MEASUREMENT)
+    device_class = attributes.get(ATTR_DEVICE_CLASS)
+    if registry_entry is not None:
+        unit = unit or registry_entry.unit_of_measurement
+        device_class = (
+            device_class or registry_entry.device_class or registry_entry.original_device_class
+        )
+    if (
+        split_entity_id(entity_id)[0] != "sensor"
+        or unit not in POWER_UNITS
+        or device_class not in (None, SensorDeviceClass.POWER)
+    ):
+        return "not_power_sensor"
+    if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+        return None
+    if to_watts(state.state, unit) is None:
+        return "not_power_sensor"
+    return None
+
+
+def _sources_errors(
+    hass: HomeAssistant, user_input: Mapping[str, Any], entry_id: str | None
+) -> dict[str, str]:
+    """Validate the source entities of a form; ``entry_id`` is the entry being changed."""
+    power_sensor = user_input[CONF_POWER_SENSOR]
+    if any(
+        entry.options.get(CONF_POWER_SENSOR) == power_sensor
+        for entry in hass.config_entries.async_entries(DOMAIN, include_ignore=False)
+        if entry.entry_id != entry_id
+    ):
+        return {CONF_POWER_SENSOR: "already_configured"}
+    if error := power_sensor_error(hass, power_sensor):
+        return {CONF_POWER_SENSOR: error}
+    return {}
+
+
+def _merge_options(current: Mapping[str, Any], user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge the form's values over the current options (an emptied switch is removed)."""
+    options = {**current}
+    options.pop(CONF_BACKFLUSH_SWITCH, None)
+    options.update(user_input)
+    return options
+
+
+class EspressoCareConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up an espresso machine."""
+
+    VERSION = 1
+    MINOR_VERSION = 1
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> EspressoCareOptionsFlow:
+        """Options of an existing machine."""
+        return EspressoCareOptionsFlow()
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the machine's name, power sensor, type and backflush switch."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            self._async_abort_entries_match({CONF_POWER_SENSOR: user_input[CONF_POWER_SENSOR]})
+            errors = _sources_errors(self.hass, user_input, None)
+            if not errors:
+                return self.async_create_entry(
+                    title=user_input[CONF_NAME], data={}, options=user_input
+                )
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(USER_SCHEMA, user_input),
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the source entities and the machine type."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = _sources_errors(self.hass, user_input, entry.entry_id)
+            if not errors:
+                return self.async_update_reload_and_abort(
+                    entry, options=_merge_options(entry.options, user_input)
+                )
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                SOURCES_SCHEMA, user_input or entry.options
+            ),
+            errors=errors,
+            description_placeholders={"name": entry.title},
+        )
+
+
+class EspressoCareOptionsFlow(OptionsFlowWithReload):
+    """Change the sources, the detection settings and the maintenance intervals."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show every option in one form; saving reloads the entry."""
+        entry = self.config_entry
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = _sources_errors(self.hass, user_input, entry.entry_id)
+            if user_input[CONF_SHOT_MIN_SECONDS] >= user_input[CONF_SHOT_MAX_SECONDS]:
+                errors[CONF_SHOT_MIN_SECONDS] = "shot_min_not_below_max"
+            if not errors:
+                return self.async_create_entry(
+                    data=_merge_options(entry.options, self._normalise(user_input))
+                )
+
+        profile = settings_for(entry.options.get(CONF_MACHINE_TYPE, DEFAULT_MACHINE_TYPE))
+        suggested = {
+            CONF_SHOT_MIN_SECONDS: profile.shot_min_seconds,
+            CONF_SHOT_MAX_SECONDS: profile.shot_max_seconds,
+            **MAINTENANCE_DEFAULTS,
+            **entry.options,
+            **(user_input or {}),
+        }
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(OPTIONS_SCHEMA, suggested),
+            errors=errors,
+        )
+
+    @staticmethod
+    def _normalise(user_input: dict[str, Any]) -> dict[str, Any]:
+        """Store intervals as whole numbers and shot limits as floats."""
+        options = {**user_input}
+        for key in MAINTENANCE_DEFAULTS:
+            options[key] = int(options[key])
+        for key in (CONF_SHOT_MIN_SECONDS, CONF_SHOT_MAX_SECONDS):
+            options[key] = float(options[key])
+        return options

@@ -1,0 +1,83 @@
+"""Constants of the Espresso Care integration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Final
+
+from homeassistant.const import Platform
+
+DOMAIN: Final = "espresso_care"
+
+PLATFORMS: Final[tuple[Platform, ...]] = (Platform.BINARY_SENSOR, Platform.SENSOR)
+
+# Config entry options (helpers keep everything in options, data stays empty).
+CONF_NAME: Final = "name"
+CONF_POWER_SENSOR: Final = "power_sensor"
+CONF_MACHINE_TYPE: Final = "machine_type"
+CONF_BACKFLUSH_SWITCH: Final = "backflush_switch"
+CONF_SWITCH_ROLE: Final = "switch_role"
+CONF_SHOT_MIN_SECONDS: Final = "shot_min_seconds"
+CONF_SHOT_MAX_SECONDS: Final = "shot_max_seconds"
+CONF_BACKFLUSH_EVERY_SHOTS: Final = "backflush_every_shots"
+CONF_BACKFLUSH_EVERY_DAYS: Final = "backflush_every_days"
+CONF_CLEAN_EVERY_SHOTS: Final = "clean_every_shots"
+CONF_CLEAN_EVERY_DAYS: Final = "clean_every_days"
+CONF_DESCALE_EVERY_SHOTS: Final = "descale_every_shots"
+CONF_DESCALE_EVERY_DAYS: Final = "descale_every_days"
+
+DEFAULT_NAME: Final = "Espresso machine"
+DEFAULT_MACHINE_TYPE: Final = "single_boiler"
+
+SWITCH_ROLE_PUMP: Final = "pump"
+SWITCH_ROLE_MACHINE_POWER: Final = "machine_power"
+SWITCH_ROLES: Final = (SWITCH_ROLE_PUMP, SWITCH_ROLE_MACHINE_POWER)
+DEFAULT_SWITCH_ROLE: Final = SWITCH_ROLE_PUMP
+
+# Maintenance intervals: option key -> default (0 disables the rule).
+MAINTENANCE_DEFAULTS: Final[dict[str, int]] = {
+    CONF_BACKFLUSH_EVERY_SHOTS: 20,
+    CONF_BACKFLUSH_EVERY_DAYS: 7,
+    CONF_CLEAN_EVERY_SHOTS: 140,
+    CONF_CLEAN_EVERY_DAYS: 30,
+    CONF_DESCALE_EVERY_SHOTS: 0,
+    CONF_DESCALE_EVERY_DAYS: 90,
+}
+MAX_INTERVAL_SHOTS: Final = 1000
+MAX_INTERVAL_DAYS: Final = 730
+
+# Device model shown for each machine type (the device registry has no translations).
+MACHINE_TYPE_MODELS: Final[dict[str, str]] = {
+    "single_boiler": "Single boiler",
+    "heat_exchanger": "Heat exchanger",
+    "dual_boiler": "Dual boiler",
+    "thermoblock": "Thermoblock",
+    "capsule": "Capsule machine",
+}
+MANUFACTURER: Final = "Espresso Care"
+
+# Supported units of the power sensor.
+POWER_UNITS: Final = ("W", "kW")
+
+# Event fired on every recognised shot.
+EVENT_SHOT: Final = "espresso_care_shot"
+ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
+ATTR_NAME: Final = "name"
+ATTR_START: Final = "start"
+ATTR_END: Final = "end"
+ATTR_DURATION_S: Final = "duration_s"
+ATTR_TOTAL_SHOTS: Final = "total_shots"
+
+# Actions.
+SERVICE_ADJUST_SHOTS: Final = "adjust_shots"
+ATTR_COUNT: Final = "count"
+ADJUST_SHOTS_LIMIT: Final = 50
+
+# Runtime tuning.
+TICK_INTERVAL: Final = timedelta(seconds=5)
+AVERAGE_OVER_SHOTS: Final = 10
+RECENT_EVENTS: Final = 20
+
+# Repair issues (issue_id is f"{entry_id}_{key}").
+ISSUE_POWER_SENSOR_MISSING: Final = "power_sensor_missing"
+ISSUE_BACKFLUSH_SWITCH_MISSING: Final = "backflush_switch_missing"

@@ -1,0 +1,145 @@
+"""Repair issues of Espresso Care: a source entity that no longer exists.
+
+When the power sensor or the backflush switch is gone from both the entity registry and the
+state machine, a fixable issue is raised. Its repair flow asks for a replacement (the switch
+may also be left empty to stop using one), stores it in the entry's options and reloads the
+entry. The issue is cleared by the runtime as soon as the entity exists again.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from homeassistant.components.repairs import RepairsFlow
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir, selector
+import voluptuous as vol
+
+from .config_flow import power_sensor_error
+from .const import (
+    CONF_BACKFLUSH_SWITCH,
+    CONF_POWER_SENSOR,
+    DOMAIN,
+    ISSUE_BACKFLUSH_SWITCH_MISSING,
+    ISSUE_POWER_SENSOR_MISSING,
+)
+
+if TYPE_CHECKING:
+    from homeassistant import data_entry_flow
+    from homeassistant.config_entries import ConfigEntry
+
+    from .runtime import EspressoCareConfigEntry
+
+ISSUE_OPTIONS = {
+    ISSUE_POWER_SENSOR_MISSING: CONF_POWER_SENSOR,
+    ISSUE_BACKFLUSH_SWITCH_MISSING: CONF_BACKFLUSH_SWITCH,
+}
+
+
+def issue_id(entry_id: str, key: str) -> str:
+    """Issue id of a repair issue of one config entry."""
+    return f"{entry_id}_{key}"
+
+
+@callback
+def async_create_source_issue(
+    hass: HomeAssistant, entry: ConfigEntry, key: str, entity_id: str
+) -> None:
+    """Raise the issue that a source entity of ``entry`` no longer exists."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id(entry.entry_id, key),
+        data={"entry_id": entry.entry_id, "key": key},
+        is_fixable=True,
+        is_persistent=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=key,
+        translation_placeholders={"name": entry.title, "entity_id": entity_id},
+    )
+
+
+@callback
+def async_delete_source_issue(hass: HomeAssistant, entry_id: str, key: str) -> None:
+    """Clear the issue of a source entity (no-op when there is none)."""
+    ir.async_delete_issue(hass, DOMAIN, issue_id(entry_id, key))
+
+
+@callback
+def async_delete_entry_issues(hass: HomeAssistant, entry_id: str) -> None:
+    """Clear every issue of a config entry (when it is removed)."""
+    for key in ISSUE_OPTIONS:
+        async_delete_source_issue(hass, entry_id, key)
+
+
+class SourceEntityRepairFlow(RepairsFlow):
+    """Ask for a replacement of a source entity that no longer exists."""
+
+    def __init__(self, entry_id: str, key: str) -> None:
+        """Remember which entry and which source the issue is about."""
+        self._entry_id = entry_id
+        self._key = key
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> data_entry_flow.FlowResult:
+        """Pick another entity and reload the entry."""
+        entry: EspressoCareConfigEntry | None = self.hass.config_entries.async_get_entry(
+            self._entry_id
+        )
+        if entry is None:
+            return self.async_abort(reason="entry_removed")
+        option = ISSUE_OPTIONS[self._key]
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            new_entity_id: str | None = user_input.get(option)
+            if option == CONF_POWER_SENSOR and (
+                error := power_sensor_error(self.hass, str(new_entity_id))
+            ):
+                errors[option] = error
+            else:
+                options = {**entry.options}
+                if new_entity_id:
+                    options[option] = new_entity_id
+                else:
+                    options.pop(option, None)
+                self.hass.config_entries.async_update_entry(entry, options=options)
+                async_delete_source_issue(self.hass, entry.entry_id, self._key)
+                self.hass.config_entries.async_schedule_reload(entry.entry_id)
+                return self.async_create_entry(data={})
+
+        if option == CONF_POWER_SENSOR:
+            schema = vol.Schema(
+                {
+                    vol.Required(CONF_POWER_SENSOR): selector.EntitySelector(
+                        selector.EntitySelectorConfig(domain="sensor", device_class="power")
+                    )
+                }
+            )
+        else:
+            schema = vol.Schema(
+                {
+                    vol.Optional(CONF_BACKFLUSH_SWITCH): selector.EntitySelector(
+                        selector.EntitySelectorConfig(domain=["switch", "input_boolean"])
+                    )
+                }
+            )
+        return self.async_show_form(
+            step_id="init",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders={
+                "name": entry.title,
+                "entity_id": str(entry.options.get(option)),
+            },
+        )
+
+
+async def async_create_fix_flow(
+    hass: HomeAssistant,
+    issue_id: str,
+    data: dict[str, str | int | float | None] | None,
+) -> RepairsFlow:
+    """Create the repair flow of an issue."""
+    issue_data = cast("dict[str, str]", data)
+    return SourceEntityRepairFlow(issue_data["entry_id"], issue_data["key"])

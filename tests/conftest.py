@@ -1,0 +1,129 @@
+"""Fixtures of the Home Assistant tests of Espresso Care."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+from unittest.mock import AsyncMock, patch
+
+from homeassistant.const import ATTR_DEVICE_CLASS, ATTR_UNIT_OF_MEASUREMENT, UnitOfPower
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+import custom_components
+from custom_components.espresso_care.const import (
+    CONF_MACHINE_TYPE,
+    CONF_NAME,
+    CONF_POWER_SENSOR,
+    CONF_SWITCH_ROLE,
+    DOMAIN,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Generator
+
+    from homeassistant.core import HomeAssistant
+    from homeassistant.helpers import device_registry as dr, entity_registry as er
+
+# Our package, not the harness's testing_config one, must be the ``custom_components`` found.
+assert Path(custom_components.__file__).resolve().parent == (
+    Path(__file__).resolve().parent.parent / "custom_components"
+), custom_components.__file__
+
+POWER_SENSOR = "sensor.espresso_plug_power"
+PLUG_SWITCH = "switch.espresso_plug"
+ENTRY_ID = "01JESPRESSOCAREENTRY000001"
+POWER_ATTRIBUTES = {ATTR_UNIT_OF_MEASUREMENT: UnitOfPower.WATT, ATTR_DEVICE_CLASS: "power"}
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(request: pytest.FixtureRequest) -> None:
+    """Load our custom integration in every Home Assistant test (not the engine tests)."""
+    if "hass" in request.fixturenames:
+        request.getfixturevalue("enable_custom_integrations")
+
+
+@pytest.fixture
+def mock_setup_entry() -> Generator[AsyncMock]:
+    """Keep config flow tests from setting the entry up."""
+    with patch(
+        "custom_components.espresso_care.async_setup_entry", return_value=True
+    ) as mock_setup:
+        yield mock_setup
+
+
+@pytest.fixture
+def options() -> dict[str, object]:
+    """Options of the config entry under test."""
+    return {
+        CONF_NAME: "Espresso machine",
+        CONF_POWER_SENSOR: POWER_SENSOR,
+        CONF_MACHINE_TYPE: "single_boiler",
+        CONF_SWITCH_ROLE: "pump",
+    }
+
+
+@pytest.fixture
+def config_entry(options: dict[str, object]) -> MockConfigEntry:
+    """The config entry of one espresso machine."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Espresso machine",
+        data={},
+        options=options,
+        entry_id=ENTRY_ID,
+        version=1,
+        minor_version=1,
+    )
+
+
+@pytest.fixture
+def plug_device(
+    hass: HomeAssistant, device_registry: dr.DeviceRegistry, entity_registry: er.EntityRegistry
+) -> dr.DeviceEntry:
+    """A smart plug device owning the power sensor and a relay switch."""
+    plug_entry = MockConfigEntry(domain="shelly", title="Plug")
+    plug_entry.add_to_hass(hass)
+    device = device_registry.async_get_or_create(
+        config_entry_id=plug_entry.entry_id,
+        identifiers={("shelly", "plug-1")},
+        manufacturer="Shelly",
+        name="Espresso plug",
+    )
+    entity_registry.async_get_or_create(
+        "sensor",
+        "shelly",
+        "plug-1-power",
+        suggested_object_id="espresso_plug_power",
+        config_entry=plug_entry,
+        device_id=device.id,
+        original_device_class="power",
+        unit_of_measurement=UnitOfPower.WATT,
+    )
+    entity_registry.async_get_or_create(
+        "switch",
+        "shelly",
+        "plug-1-relay",
+        suggested_object_id="espresso_plug",
+        config_entry=plug_entry,
+        device_id=device.id,
+    )
+    return device
+
+
+@pytest.fixture
+def power_sensor(hass: HomeAssistant) -> str:
+    """The plug's power sensor, reading standby power."""
+    hass.states.async_set(POWER_SENSOR, "1.0", POWER_ATTRIBUTES)
+    return POWER_SENSOR
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant, config_entry: MockConfigEntry, power_sensor: str
+) -> MockConfigEntry:
+    """Set up the integration with one machine."""
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    return config_entry
