@@ -54,6 +54,7 @@ _STEP_PEAK_RATIO = 0.3
 _CACHE_MAX = 4096
 _HEAT_PLATEAU_RATIO = 0.95
 _HEATING_MAX_SECONDS = 1800.0
+_HEAT_PLATEAU_MIN_SECONDS = 10.0
 
 _PUMP_OFF = 0
 _PUMP_ON = 1
@@ -74,20 +75,24 @@ class ShotDetector:
         "_heat_prev_w",
         "_heat_sum",
         "_heat_time",
+        "_heater_above",
         "_heating",
         "_heating_since",
         "_high_since",
         "_last_ts",
         "_last_w",
+        "_main_end",
+        "_main_len",
         "_paused",
         "_pump",
+        "_pump_ranges",
         "_q",
-        "_run_end",
-        "_run_longest",
-        "_run_nseg",
+        "_run_heater",
         "_run_open",
         "_run_overlong",
         "_run_start",
+        "_seg_end",
+        "_seg_pending",
         "_seg_start",
         "_settings",
         "_standby_since",
@@ -97,8 +102,6 @@ class ShotDetector:
         "_step_new",
         "_steps_skip_hi",
         "_steps_skip_lo",
-        "_wp",
-        "_wp_learned",
     )
 
     def __init__(self, settings: DetectorSettings) -> None:
@@ -110,8 +113,13 @@ class ShotDetector:
         # learned model
         self._q = 0.0
         self._full = 0.0
-        self._wp = settings.pump_watts
-        self._wp_learned = settings.pump_watts
+        self._pump_ranges = [(settings.pump_min_watts, settings.pump_max_watts)]
+        if settings.pump2_max_watts > 0.0:
+            self._pump_ranges.append((settings.pump2_min_watts, settings.pump2_max_watts))
+        # a pump reading above this has heater power in it
+        self._heater_above = (
+            max(high for _, high in self._pump_ranges) + settings.level_tolerance_watts
+        )
         self._step_lo = settings.heater_step_min_watts
         nbins = int((settings.heater_step_max_watts - self._step_lo) / _STEP_BIN_WATTS) + 1
         self._step_bins = [0] * nbins
@@ -122,12 +130,14 @@ class ShotDetector:
         # pump segment and run
         self._pump = False
         self._seg_start = 0.0
+        self._seg_end = 0.0
+        self._seg_pending = False
         self._run_open = False
         self._run_start = 0.0
-        self._run_end = 0.0
-        self._run_longest = 0.0
-        self._run_nseg = 0
+        self._main_len = 0.0
+        self._main_end = 0.0
         self._run_overlong = False
+        self._run_heater = False
         # backflush session
         self._bf_count = 0
         self._bf_start = 0.0
@@ -172,7 +182,6 @@ class ShotDetector:
             "state": str(self._state),
             "heater_step_watts": round(self._q, 1) or None,
             "heater_full_watts": round(self._full, 1) or None,
-            "pump_watts": round(self._wp, 1),
             "brewing": self.brewing,
             "paused": self._paused,
             "last_sample": None if self._last_ts == -_INF else self._last_ts,
@@ -192,12 +201,8 @@ class ShotDetector:
         if self._paused:
             self._last_w = watts
             return events
-        settings = self._settings
-        pump = self._pump
-        if self._run_open and not pump and ts - self._run_end > settings.merge_gap_seconds:
-            self._close_run(ts, events)
-        if self._bf_count and not pump and ts - self._bf_end > settings.backflush_gap_seconds:
-            self._close_backflush(events)
+        if self._run_open or self._bf_count:
+            self._advance(ts, events)
 
         prev = self._last_w
         self._last_w = watts
@@ -210,39 +215,47 @@ class ShotDetector:
         if kind is None:
             kind = self._classify(watts)
         if kind == _PUMP_ON:
-            if not pump:
+            if not self._pump:
                 self._pump_on(ts, events)
-            elif not self._run_overlong and ts - self._run_start > settings.shot_max_seconds:
-                self._overlong(ts, events)
+            if watts > self._heater_above:
+                self._run_heater = True
         elif kind == _PUMP_OFF:
-            if pump:
-                self._pump_off(ts, events)
-        elif pump and not self._run_overlong and ts - self._run_start > settings.shot_max_seconds:
-            self._overlong(ts, events)
+            if self._pump:
+                self._pump_off(ts)
 
         self._track_state(ts, watts, kind, events)
         return events
 
     def tick(self, now: float) -> list[DetectorEvent]:
-        """Let time pass without a new sample (the last value holds)."""
+        """Let time pass without a new sample (the last value holds until ``now``)."""
         events: list[DetectorEvent] = []
         if not now >= self._last_ts or self._paused or self._last_w is None:
             return events
-        settings = self._settings
-        if self._run_open:
-            if self._pump:
-                if not self._run_overlong and now - self._run_start > settings.shot_max_seconds:
-                    self._overlong(now, events)
-            elif now - self._run_end > settings.merge_gap_seconds:
-                self._close_run(now, events)
-        if (
-            self._bf_count
-            and not self._pump
-            and now - self._bf_end > settings.backflush_gap_seconds
-        ):
-            self._close_backflush(events)
+        if self._run_open or self._bf_count:
+            self._advance(now, events)
         self._derive_state(now, events)
         return events
+
+    def _advance(self, now: float, events: list[DetectorEvent]) -> None:
+        """Apply what the passing of time alone decides (the same for feed and tick)."""
+        settings = self._settings
+        if self._pump:
+            if (
+                not self._run_overlong
+                and now - self._run_start > settings.shot_max_seconds
+                and now - self._seg_start >= self._main_len
+            ):
+                self._run_overlong = True
+                events.append(ShotDiscarded(start=self._run_start, end=now, reason="too_long"))
+            return
+        if self._seg_pending:
+            if now - self._seg_end <= settings.blip_seconds:
+                return
+            self._finalize_segment(events)
+        if self._run_open and now - self._seg_end > settings.merge_gap_seconds:
+            self._close_run(events)
+        if self._bf_count and now - self._bf_end > settings.backflush_gap_seconds:
+            self._close_backflush(events)
 
     def pause(self, now: float) -> list[DetectorEvent]:
         """Stop detecting (an automated backflush runs); any run in progress is dropped."""
@@ -252,6 +265,7 @@ class ShotDetector:
         if self._run_open:
             self._discard_run(now, "paused", events)
         self._pump = False
+        self._seg_pending = False
         self._bf_count = 0
         self._paused = True
         self._set_state(now, MachineState.BACKFLUSHING, events)
@@ -263,14 +277,9 @@ class ShotDetector:
         if not self._paused:
             return events
         self._paused = False
-        self._pump = False
-        self._run_open = False
-        self._bf_count = 0
         self._high_since = None
-        w = self._last_w
-        state = MachineState.READY
-        if w is None or w < self._settings.standby_watts:
-            state = MachineState.OFF if w is None else MachineState.READY
+        self._standby_since = None
+        state = MachineState.OFF if self._last_w is None else MachineState.READY
         self._set_state(now, state, events)
         return events
 
@@ -295,11 +304,32 @@ class ShotDetector:
             d = min(d, e)
         return d
 
+    def _levels_below(self, x: float) -> list[float]:
+        """Heater-only levels at or below ``x`` that could carry a pump on top."""
+        levels = [0.0]
+        q = self._q
+        if q > 0.0:
+            k = int(x / q)
+            levels.extend(j * q for j in range(max(1, k - 3), k + 1))
+        if 0.0 < self._full <= x:
+            levels.append(self._full)
+        return levels
+
+    def _pump_dist(self, x: float) -> float:
+        """Distance of ``x`` to ``heater level + pump draw`` (any level, any plausible draw)."""
+        best = _INF
+        for low, high in self._pump_ranges:
+            for level in self._levels_below(x - low + self._settings.level_tolerance_watts):
+                r = x - level
+                d = low - r if r < low else (r - high if r > high else 0.0)
+                best = min(best, d)
+        return best
+
     def _classify(self, x: float) -> int:
         settings = self._settings
         tol = settings.level_tolerance_watts + settings.level_tolerance_ratio * x
         d0 = self._dist(x)
-        d1 = self._dist(x - self._wp)
+        d1 = self._pump_dist(x)
         if d1 < d0 and d1 <= tol:
             kind = _PUMP_ON
         elif (d0 <= d1 and d0 <= tol) or x < settings.standby_watts:
@@ -355,57 +385,67 @@ class ShotDetector:
 
     def _pump_on(self, ts: float, events: list[DetectorEvent]) -> None:
         self._pump = True
+        if self._seg_pending:
+            # a pause shorter than blip_seconds: the same segment goes on
+            self._seg_pending = False
+            return
         self._seg_start = ts
         if self._run_open:
-            self._run_nseg += 1
-            if not self._run_overlong and ts - self._run_start > self._settings.shot_max_seconds:
-                self._overlong(ts, events)
             return
         self._run_open = True
         self._run_start = ts
-        self._run_end = ts
-        self._run_longest = 0.0
-        self._run_nseg = 1
+        self._main_len = 0.0
+        self._main_end = ts
         self._run_overlong = False
+        self._run_heater = False
         events.append(ShotStarted(start=ts))
 
-    def _pump_off(self, ts: float, events: list[DetectorEvent]) -> None:
-        settings = self._settings
+    def _pump_off(self, ts: float) -> None:
         self._pump = False
-        seg = ts - self._seg_start
-        self._run_longest = max(self._run_longest, seg)
-        self._run_end = ts
-        if settings.pulse_min_seconds <= seg <= settings.pulse_max_seconds:
-            if self._bf_count and self._seg_start - self._bf_end <= settings.backflush_gap_seconds:
+        self._seg_end = ts
+        self._seg_pending = True
+
+    def _finalize_segment(self, events: list[DetectorEvent]) -> None:
+        settings = self._settings
+        self._seg_pending = False
+        start, end = self._seg_start, self._seg_end
+        length = end - start
+        if length > self._main_len:
+            self._main_len = length
+            self._main_end = end
+        if settings.pulse_min_seconds <= length <= settings.pulse_max_seconds:
+            if self._bf_count and start - self._bf_end <= settings.backflush_gap_seconds:
                 self._bf_count += 1
             else:
                 if self._bf_count:
                     self._close_backflush(events)
                 self._bf_count = 1
-                self._bf_start = self._seg_start
-            self._bf_end = ts
-        elif seg > settings.pulse_max_seconds and self._bf_count:
+                self._bf_start = start
+            self._bf_end = end
+        elif length > settings.pulse_max_seconds and self._bf_count:
             self._close_backflush(events)
-        if not self._run_overlong and ts - self._run_start > settings.shot_max_seconds:
-            self._overlong(ts, events)
 
-    def _overlong(self, ts: float, events: list[DetectorEvent]) -> None:
-        self._run_overlong = True
-        events.append(ShotDiscarded(start=self._run_start, end=ts, reason="too_long"))
-
-    def _close_run(self, ts: float, events: list[DetectorEvent]) -> None:
+    def _close_run(self, events: list[DetectorEvent]) -> None:
         settings = self._settings
+        if self._seg_pending:
+            self._finalize_segment(events)
         self._run_open = False
         if self._run_overlong:
             return
-        start, end = self._run_start, self._run_end
+        start, end = self._run_start, self._main_end
         duration = end - start
         if duration < settings.shot_min_seconds:
             reason = "too_short"
         elif duration > settings.shot_max_seconds:
             reason = "too_long"
-        elif self._run_nseg > 3 or self._run_longest < 0.5 * duration:
+        elif self._main_len < 0.5 * duration:
             reason = "pulses"
+        elif (
+            settings.pump_only_max_seconds > 0.0
+            and duration >= settings.pump_only_max_seconds
+            and not self._run_heater
+        ):
+            reason = "hot_water"
         else:
             events.append(ShotFinished(start=start, end=end))
             return
@@ -413,6 +453,8 @@ class ShotDetector:
 
     def _discard_run(self, ts: float, reason: str, events: list[DetectorEvent]) -> None:
         self._run_open = False
+        self._pump = False
+        self._seg_pending = False
         if not self._run_overlong:
             events.append(ShotDiscarded(start=self._run_start, end=ts, reason=reason))
 
@@ -431,9 +473,11 @@ class ShotDetector:
             if self._pump:
                 self._discard_run(ts, "unavailable", events)
             else:
-                self._close_run(ts, events)
+                self._close_run(events)
+        elif self._seg_pending:
+            self._finalize_segment(events)
         self._pump = False
-        self._bf_count = 0
+        self._close_backflush(events)
         self._high_since = None
         self._standby_since = None
         self._heat_prev_w = 0.0
@@ -461,7 +505,11 @@ class ShotDetector:
         else:
             self._high_since = None
         if self._heating:
-            self._track_heat_up(ts, watts if high else 0.0)
+            if kind == _PUMP_ON:
+                # water is flowing: this is no pure heat-up (brew right after power-on)
+                self._heating = False
+            else:
+                self._track_heat_up(ts, watts if high else 0.0)
         self._derive_state(ts, events)
 
     def _track_heat_up(self, ts: float, heater: float) -> None:
@@ -482,7 +530,7 @@ class ShotDetector:
         )
         if ended:
             self._heating = False
-            if self._heat_time > 0.0:
+            if self._heat_time >= _HEAT_PLATEAU_MIN_SECONDS:
                 level = self._heat_sum / self._heat_time
                 if self._full == 0.0 or level < self._full:
                     self._full = level

@@ -21,8 +21,9 @@ class DetectorSettings:
     shot_min_seconds / shot_max_seconds: a pump run (pre-infusion included) of this length is
         a shot; shorter runs are flushes, longer ones hot water.
     pump_min_watts / pump_max_watts: range of the pump's own draw (vibration pumps 40-65 W,
-        rotary pumps 150-200 W); the detector learns the exact value within it.
-    pump_watts: initial guess of the pump draw, refined from readings.
+        rotary pumps 150-200 W).
+    pump2_min_watts / pump2_max_watts: a second possible pump range (heat exchangers come with
+        either pump); 0 / 0 when unused.
     standby_watts: below this the machine is in standby (heater and pump off).
     level_tolerance_watts / level_tolerance_ratio: how far a reading may lie from an expected
         power level (heater step multiple, full heater, plus pump) and still match it:
@@ -31,9 +32,13 @@ class DetectorSettings:
         heater power times the duty granularity seen by a plug) that is learned from steps.
     high_watts: a reading above this means the heater is on at (nearly) full power.
     merge_gap_seconds: pump pauses up to this long inside a run are pre-infusion pauses.
+    blip_seconds: a pump pause shorter than this is a measurement blip, not a pause.
     pulse_min_seconds / pulse_max_seconds: length of a backflush pulse.
     backflush_gap_seconds: longest pause between two pulses of one backflush session.
     backflush_min_pulses: pulses needed to call a session a backflush.
+    pump_only_max_seconds: on a single boiler the brew water comes from the heated boiler, so
+        a long draw makes the heater switch on; a pump run at least this long during which the
+        heater never came on is hot water (0 disables the rule).
     steam_min_seconds: a heater-only full-power run this long (outside heat-up) is steaming.
     off_after_seconds: standby this long means the machine is off.
     """
@@ -41,20 +46,23 @@ class DetectorSettings:
     machine_type: str
     shot_min_seconds: float = 15.0
     shot_max_seconds: float = 60.0
-    pump_min_watts: float = 35.0
-    pump_max_watts: float = 80.0
-    pump_watts: float = 52.0
+    pump_min_watts: float = 38.0
+    pump_max_watts: float = 70.0
+    pump2_min_watts: float = 0.0
+    pump2_max_watts: float = 0.0
     standby_watts: float = 5.0
     level_tolerance_watts: float = 10.0
     level_tolerance_ratio: float = 0.01
     heater_step_min_watts: float = 60.0
     heater_step_max_watts: float = 400.0
     high_watts: float = 500.0
-    merge_gap_seconds: float = 8.0
+    merge_gap_seconds: float = 10.0
+    blip_seconds: float = 2.5
     pulse_min_seconds: float = 2.0
     pulse_max_seconds: float = 12.0
     backflush_gap_seconds: float = 20.0
     backflush_min_pulses: float = 4.0
+    pump_only_max_seconds: float = 0.0
     steam_min_seconds: float = 45.0
     off_after_seconds: float = 900.0
 
@@ -63,15 +71,15 @@ class DetectorSettings:
         return dict(asdict(self))
 
 
-_VIBE: dict[str, float] = {"pump_min_watts": 35.0, "pump_max_watts": 80.0, "pump_watts": 52.0}
-_ROTARY: dict[str, float] = {"pump_min_watts": 130.0, "pump_max_watts": 230.0, "pump_watts": 170.0}
+_VIBE: dict[str, float] = {"pump_min_watts": 38.0, "pump_max_watts": 70.0}
+_ROTARY: dict[str, float] = {"pump_min_watts": 155.0, "pump_max_watts": 190.0}
 
 # Defaults per machine type. Heat exchangers come with either pump: the range covers both and
 # the exact draw is learned. Dual boilers (rotary pumps) are often used for long pre-infusion
 # profiles, hence a slightly longer upper bound for a shot.
 _PROFILES: dict[str, dict[str, float]] = {
-    "single_boiler": {**_VIBE},
-    "heat_exchanger": {"pump_min_watts": 35.0, "pump_max_watts": 230.0, "pump_watts": 52.0},
+    "single_boiler": {**_VIBE, "pump_only_max_seconds": 45.0},
+    "heat_exchanger": {**_VIBE, "pump2_min_watts": 155.0, "pump2_max_watts": 190.0},
     "dual_boiler": {**_ROTARY, "shot_max_seconds": 65.0},
     "thermoblock": {**_VIBE},
     "capsule": {**_VIBE},
@@ -83,7 +91,8 @@ _RANGES: dict[str, tuple[float, float]] = {
     "shot_max_seconds": (2.0, 600.0),
     "pump_min_watts": (1.0, 1000.0),
     "pump_max_watts": (1.0, 1000.0),
-    "pump_watts": (1.0, 1000.0),
+    "pump2_min_watts": (0.0, 1000.0),
+    "pump2_max_watts": (0.0, 1000.0),
     "standby_watts": (0.0, 100.0),
     "level_tolerance_watts": (0.5, 200.0),
     "level_tolerance_ratio": (0.0, 0.2),
@@ -91,6 +100,8 @@ _RANGES: dict[str, tuple[float, float]] = {
     "heater_step_max_watts": (1.0, 5000.0),
     "high_watts": (10.0, 10000.0),
     "merge_gap_seconds": (0.0, 60.0),
+    "blip_seconds": (0.0, 30.0),
+    "pump_only_max_seconds": (0.0, 600.0),
     "pulse_min_seconds": (0.0, 60.0),
     "pulse_max_seconds": (0.5, 120.0),
     "backflush_gap_seconds": (1.0, 300.0),
@@ -106,7 +117,7 @@ def settings_for(machine_type: str, **overrides: float) -> DetectorSettings:
     """Return the settings of a machine type, with optional overrides.
 
     Raises ValueError on an unknown machine type, an unknown setting, a value out of range or
-    inconsistent bounds (shot_min must be below shot_max, pump_min <= pump_watts <= pump_max).
+    inconsistent bounds (shot_min must be below shot_max, pump_min below pump_max, ...).
     """
     if machine_type not in _PROFILES:
         raise ValueError(f"unknown machine type {machine_type!r}")
@@ -124,10 +135,14 @@ def settings_for(machine_type: str, **overrides: float) -> DetectorSettings:
     settings = DetectorSettings(machine_type=machine_type, **values)
     if settings.shot_min_seconds >= settings.shot_max_seconds:
         raise ValueError("shot_min_seconds must be below shot_max_seconds")
-    if not settings.pump_min_watts <= settings.pump_watts <= settings.pump_max_watts:
-        raise ValueError("pump_watts must lie within [pump_min_watts, pump_max_watts]")
+    if settings.pump_min_watts >= settings.pump_max_watts:
+        raise ValueError("pump_min_watts must be below pump_max_watts")
+    if settings.pump2_min_watts > settings.pump2_max_watts:
+        raise ValueError("pump2_min_watts must not exceed pump2_max_watts")
     if settings.heater_step_min_watts >= settings.heater_step_max_watts:
         raise ValueError("heater_step_min_watts must be below heater_step_max_watts")
+    if settings.blip_seconds > settings.merge_gap_seconds:
+        raise ValueError("blip_seconds must not exceed merge_gap_seconds")
     if settings.pulse_min_seconds >= settings.pulse_max_seconds:
         raise ValueError("pulse_min_seconds must be below pulse_max_seconds")
     return settings
