@@ -1,0 +1,413 @@
+"""Provision the demo Home Assistant that scripts/demo.sh started, through HA's own APIs.
+
+1. Wait for the HTTP API.
+2. First run: create the owner user through the onboarding API (scripts/demo.sh marked the other
+   onboarding steps done, so that onboarding creates no default integrations). Later runs: log in.
+3. If there is no Espresso Care entry yet, run its config flow (and then its options flow) over
+   the REST API, answering every form from DESIRED by field name, the way the UI would.
+4. Keep a long-lived access token in demo/config/.demo_token for the curious (curl, scripts).
+
+Talks to 127.0.0.1 only. Run with the demo venv's Python (it needs aiohttp):
+
+    .venv-demo/bin/python scripts/demo_provision.py --port 8123 --config demo/config [--pid PID]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from pathlib import Path
+import sys
+import time
+from typing import Any
+
+import aiohttp
+
+USERNAME = os.environ.get("DEMO_USERNAME", "demo")
+PASSWORD = os.environ.get("DEMO_PASSWORD", "demo")
+DOMAIN = "espresso_care"
+
+# What the demo's Espresso Care entry is set to; any field of the config and options flows with
+# one of these names is answered with it, every other field keeps what the form pre-fills.
+DESIRED: dict[str, Any] = {
+    "name": "Espresso machine",
+    "power_sensor": "sensor.espresso_plug_power",
+    "machine_type": "single_boiler",
+    "backflush_switch": "switch.espresso_plug_pump_relay",
+    "switch_role": "pump",
+    # Short intervals, so that a due backflush shows within the first replay loop.
+    "backflush_every_shots": 3,
+    "clean_every_shots": 9,
+}
+
+
+class ProvisionError(Exception):
+    """The demo could not be set up."""
+
+
+def _alive(pid: int | None) -> bool:
+    if pid is None:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+async def wait_for_api(session: aiohttp.ClientSession, base: str, pid: int | None) -> None:
+    """Wait until the onboarding API answers (it needs no login)."""
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            raise ProvisionError("Home Assistant exited; see demo/config/home-assistant.log")
+        try:
+            async with session.get(f"{base}/api/onboarding") as resp:
+                if resp.status in (200, 404):  # 404: onboarded before this start
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(2)
+    raise ProvisionError("Home Assistant did not answer within 10 minutes")
+
+
+async def _token_from_code(session: aiohttp.ClientSession, base: str, code: str) -> str:
+    async with session.post(
+        f"{base}/auth/token",
+        data={"grant_type": "authorization_code", "code": code, "client_id": f"{base}/"},
+    ) as resp:
+        if resp.status != 200:
+            raise ProvisionError(f"token exchange failed: {resp.status} {await resp.text()}")
+        return str((await resp.json())["access_token"])
+
+
+async def _onboarding_user_done(session: aiohttp.ClientSession, base: str) -> bool:
+    async with session.get(f"{base}/api/onboarding") as resp:
+        if resp.status != 200:
+            return True
+        steps = await resp.json()
+    return any(step["step"] == "user" and step["done"] for step in steps)
+
+
+async def create_owner(session: aiohttp.ClientSession, base: str) -> str:
+    """Create the owner through onboarding; returns an access token."""
+    async with session.post(
+        f"{base}/api/onboarding/users",
+        json={
+            "client_id": f"{base}/",
+            "name": "Demo",
+            "username": USERNAME,
+            "password": PASSWORD,
+            "language": "en",
+        },
+    ) as resp:
+        if resp.status != 200:
+            raise ProvisionError(f"creating the user failed: {resp.status} {await resp.text()}")
+        code = (await resp.json())["auth_code"]
+    print(f"[demo] created the owner user {USERNAME!r}")
+    return await _token_from_code(session, base, code)
+
+
+async def log_in(session: aiohttp.ClientSession, base: str) -> str:
+    """Log in with the demo user's password; returns an access token."""
+    client_id = f"{base}/"
+    async with session.post(
+        f"{base}/auth/login_flow",
+        json={
+            "client_id": client_id,
+            "handler": ["homeassistant", None],
+            "redirect_uri": f"{base}/?auth_callback=1",
+        },
+    ) as resp:
+        flow = await resp.json()
+    async with session.post(
+        f"{base}/auth/login_flow/{flow['flow_id']}",
+        json={"client_id": client_id, "username": USERNAME, "password": PASSWORD},
+    ) as resp:
+        result = await resp.json()
+    if result.get("type") != "create_entry":
+        raise ProvisionError(
+            f"cannot log in as {USERNAME!r} ({result.get('errors')}); "
+            "DEMO_RESET=1 make demo starts from scratch"
+        )
+    return await _token_from_code(session, base, result["result"])
+
+
+def _answer(schema: list[dict[str, Any]], where: str) -> dict[str, Any]:
+    """Fill a serialized voluptuous schema from DESIRED; sections recurse."""
+    answer: dict[str, Any] = {}
+    for field in schema:
+        name = field["name"]
+        if field.get("type") == "expandable":
+            answer[name] = _answer(field.get("schema", []), where)
+        elif name in DESIRED:
+            answer[name] = DESIRED[name]
+        elif "default" in field:
+            continue  # the flow fills it in
+        elif "suggested_value" in (field.get("description") or {}):
+            answer[name] = field["description"]["suggested_value"]  # what the UI pre-fills
+        elif field.get("required"):
+            raise ProvisionError(f"{where}: no value for the required field {name!r}")
+    return answer
+
+
+async def _run_flow(
+    session: aiohttp.ClientSession, url: str, start: dict[str, Any], where: str
+) -> dict[str, Any]:
+    """Drive a config or options flow from start to its end; returns the last result."""
+    async with session.post(url, json=start) as resp:
+        if resp.status != 200:
+            raise ProvisionError(f"{where}: {resp.status} {await resp.text()}")
+        result: dict[str, Any] = await resp.json()
+    for _ in range(10):
+        if result["type"] != "form":
+            return result
+        if result.get("errors"):
+            raise ProvisionError(f"{where}, step {result['step_id']}: {result['errors']}")
+        answer = _answer(result.get("data_schema", []), f"{where}, step {result['step_id']}")
+        async with session.post(f"{url}/{result['flow_id']}", json=answer) as resp:
+            if resp.status != 200:
+                raise ProvisionError(f"{where}: {resp.status} {await resp.text()}")
+            result = await resp.json()
+    raise ProvisionError(f"{where}: the flow did not end after 10 steps")
+
+
+async def wait_until_running(session: aiohttp.ClientSession, base: str) -> None:
+    """Wait until HA has started and the simulated plug has a state."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        async with session.get(f"{base}/api/config") as resp:
+            running = resp.status == 200 and (await resp.json()).get("state") == "RUNNING"
+        async with session.get(f"{base}/api/states/{DESIRED['power_sensor']}") as resp:
+            if running and resp.status == 200:
+                return
+        await asyncio.sleep(2)
+    raise ProvisionError(f"Home Assistant did not start, or {DESIRED['power_sensor']} is missing")
+
+
+async def ensure_entry(session: aiohttp.ClientSession, base: str) -> None:
+    """Create the Espresso Care entry through its config and options flows, once."""
+    async with session.get(f"{base}/api/config/config_entries/entry?domain={DOMAIN}") as resp:
+        entries = await resp.json()
+    if entries:
+        print(f"[demo] Espresso Care is set up ({entries[0]['title']!r}, {entries[0]['state']})")
+        return
+    result = await _run_flow(
+        session,
+        f"{base}/api/config/config_entries/flow",
+        {"handler": DOMAIN, "show_advanced_options": True},
+        "Espresso Care config flow",
+    )
+    if result["type"] != "create_entry":
+        raise ProvisionError(f"Espresso Care config flow ended with {result}")
+    entry_id = result["result"]["entry_id"]
+    print(f"[demo] created the Espresso Care entry {result['title']!r}")
+    result = await _run_flow(
+        session,
+        f"{base}/api/config/config_entries/options/flow",
+        {"handler": entry_id},
+        "Espresso Care options flow",
+    )
+    if result["type"] != "create_entry":
+        raise ProvisionError(f"Espresso Care options flow ended with {result}")
+    print("[demo] set the maintenance intervals of the demo")
+
+
+class Websocket:
+    """Commands over HA's websocket API, one at a time."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        """Wrap an open connection."""
+        self._ws = ws
+        self._id = 0
+
+    async def login(self, access_token: str) -> None:
+        """Authenticate the connection."""
+        await self._ws.receive_json()  # auth_required
+        await self._ws.send_json({"type": "auth", "access_token": access_token})
+        if (await self._ws.receive_json())["type"] != "auth_ok":
+            raise ProvisionError("websocket login failed")
+
+    async def call(self, command: str, **data: Any) -> Any:
+        """Send a command and return its result."""
+        self._id += 1
+        await self._ws.send_json({"id": self._id, "type": command, **data})
+        while True:
+            reply = await self._ws.receive_json()
+            if reply.get("id") == self._id and reply.get("type") == "result":
+                break
+        if not reply.get("success"):
+            raise ProvisionError(f"{command} failed: {reply.get('error')}")
+        return reply.get("result")
+
+
+async def ensure_long_lived_token(
+    session: aiohttp.ClientSession, base: str, ws: Websocket, path: Path
+) -> None:
+    """Create a long-lived access token in ``path`` unless the one there still works."""
+    if path.exists():
+        headers = {"Authorization": f"Bearer {path.read_text(encoding='utf-8').strip()}"}
+        async with session.get(f"{base}/api/", headers=headers) as resp:
+            if resp.status == 200:
+                return
+    token = await ws.call("auth/long_lived_access_token", client_name="make demo", lifespan=3650)
+    path.write_text(f"{token}\n", encoding="utf-8")
+    path.chmod(0o600)
+
+
+# Espresso Care's entities first in this order (by the key their unique id ends with), then the
+# others it has, alphabetically.
+ENTITY_ORDER = (
+    "total_shots",
+    "shots_today",
+    "last_shot_duration",
+    "average_shot_duration",
+    "machine_state",
+    "brewing",
+)
+
+
+def _order(entry: dict[str, Any]) -> tuple[int, str]:
+    unique_id = str(entry.get("unique_id") or "")
+    for index, key in enumerate(ENTITY_ORDER):
+        if unique_id.endswith(f"_{key}"):
+            return (index, "")
+    return (len(ENTITY_ORDER), entry["entity_id"])
+
+
+def dashboard_config(care: list[str], state: str | None, plug: dict[str, str]) -> dict[str, Any]:
+    """Return the demo dashboard: Espresso Care's entities beside the simulated plug."""
+    return {
+        "title": "Espresso Care",
+        "views": [
+            {
+                "title": "Espresso",
+                "path": "espresso",
+                "icon": "mdi:coffee",
+                "cards": [
+                    {"type": "entities", "title": "Espresso Care", "entities": care},
+                    {
+                        "type": "history-graph",
+                        "title": "What the plug measures",
+                        "hours_to_show": 1,
+                        "entities": [plug["power"]],
+                    },
+                    {
+                        "type": "history-graph",
+                        "title": "Detected vs. trace labels",
+                        "hours_to_show": 1,
+                        "entities": [e for e in (state, plug["activity"]) if e],
+                    },
+                    {
+                        "type": "entities",
+                        "title": "Simulated plug",
+                        "entities": [plug["power"], plug["activity"], plug["shots"], plug["relay"]],
+                    },
+                    {
+                        "type": "logbook",
+                        "title": "Logbook",
+                        "hours_to_show": 2,
+                        "target": {"entity_id": care},
+                    },
+                ],
+            }
+        ],
+    }
+
+
+async def ensure_dashboard(ws: Websocket) -> None:
+    """Put the demo's devices in the kitchen and (re)write the demo dashboard as the default."""
+    registry = await ws.call("config/entity_registry/list")
+    care = [
+        e
+        for e in registry
+        if e["platform"] == DOMAIN and not e.get("disabled_by") and not e.get("hidden_by")
+    ]
+    care_ids = [e["entity_id"] for e in sorted(care, key=_order)]
+    state = next(
+        (e["entity_id"] for e in care if str(e.get("unique_id")).endswith("_machine_state")), None
+    )
+    plug: dict[str, str] = {}
+    for e in registry:
+        if e["platform"] == "espresso_sim":
+            plug[str(e["unique_id"]).rsplit("_", 1)[-1]] = e["entity_id"]
+    plug = {
+        "power": plug.get("power", DESIRED["power_sensor"]),
+        "activity": plug.get("activity", "sensor.espresso_plug_simulated_activity"),
+        "shots": plug.get("played", "sensor.espresso_plug_shots_replayed"),
+        "relay": plug.get("relay", DESIRED["backflush_switch"]),
+    }
+
+    areas = {a["area_id"] for a in await ws.call("config/area_registry/list")}
+    if "kitchen" in areas:
+        demo_devices = {
+            e["device_id"] for e in registry if e["platform"] in (DOMAIN, "espresso_sim")
+        }
+        for device in await ws.call("config/device_registry/list"):
+            if device["id"] in demo_devices and device.get("area_id") is None:
+                await ws.call(
+                    "config/device_registry/update", device_id=device["id"], area_id="kitchen"
+                )
+
+    url_path = "espresso-care"
+    dashboards = await ws.call("lovelace/dashboards/list")
+    if not any(d["url_path"] == url_path for d in dashboards):
+        await ws.call(
+            "lovelace/dashboards/create",
+            url_path=url_path,
+            title="Espresso Care",
+            icon="mdi:coffee",
+            show_in_sidebar=True,
+            require_admin=False,
+            mode="storage",
+        )
+        core = (await ws.call("frontend/get_system_data", key="core")).get("value") or {}
+        await ws.call(
+            "frontend/set_system_data", key="core", value={**core, "default_panel": url_path}
+        )
+    await ws.call(
+        "lovelace/config/save", url_path=url_path, config=dashboard_config(care_ids, state, plug)
+    )
+
+
+async def provision(port: int, config: Path, pid: int | None) -> None:
+    """Everything above, in order."""
+    base = f"http://127.0.0.1:{port}"
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        await wait_for_api(session, base, pid)
+        if await _onboarding_user_done(session, base):
+            access_token = await log_in(session, base)
+        else:
+            access_token = await create_owner(session, base)
+        headed = aiohttp.ClientSession(
+            timeout=timeout, headers={"Authorization": f"Bearer {access_token}"}
+        )
+        async with headed:
+            await wait_until_running(headed, base)
+            await ensure_entry(headed, base)
+        async with session.ws_connect(f"ws://127.0.0.1:{port}/api/websocket") as connection:
+            ws = Websocket(connection)
+            await ws.login(access_token)
+            await ensure_long_lived_token(session, base, ws, config / ".demo_token")
+            await ensure_dashboard(ws)
+
+
+def main() -> int:
+    """Parse the arguments and provision."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8123)
+    parser.add_argument("--config", type=Path, default=Path("demo/config"))
+    parser.add_argument("--pid", type=int, help="Home Assistant's process id, to stop waiting")
+    args = parser.parse_args()
+    try:
+        asyncio.run(provision(args.port, args.config, args.pid))
+    except ProvisionError as err:
+        print(f"[demo] {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
