@@ -48,8 +48,9 @@ if TYPE_CHECKING:
 
 _INF = math.inf
 _STEP_BIN_WATTS = 2.0
-_STEP_RECOMPUTE_EVERY = 64
-_STEP_MIN_COUNT = 40
+_STEP_RECOMPUTE_EVERY = 16
+_STEP_RECOMPUTE_MAX = 4096
+_STEP_MIN_COUNT = 24
 _STEP_PEAK_RATIO = 0.3
 _CACHE_MAX = 4096
 _HEAT_PLATEAU_RATIO = 0.95
@@ -98,6 +99,7 @@ class ShotDetector:
         "_standby_since",
         "_state",
         "_step_bins",
+        "_step_every",
         "_step_lo",
         "_step_new",
         "_steps_skip_hi",
@@ -124,6 +126,7 @@ class ShotDetector:
         nbins = int((settings.heater_step_max_watts - self._step_lo) / _STEP_BIN_WATTS) + 1
         self._step_bins = [0] * nbins
         self._step_new = 0
+        self._step_every = _STEP_RECOMPUTE_EVERY
         self._steps_skip_lo = settings.pump_min_watts - settings.level_tolerance_watts
         self._steps_skip_hi = settings.pump_max_watts + settings.level_tolerance_watts
         self._cache: dict[float, int] = {}
@@ -349,11 +352,16 @@ class ShotDetector:
             return
         bins[index] += 1
         self._step_new += 1
-        if self._step_new >= _STEP_RECOMPUTE_EVERY:
+        if self._step_new >= self._step_every:
             self._step_new = 0
-            self._recompute_step()
+            if self._recompute_step():
+                self._step_every = _STEP_RECOMPUTE_EVERY
+            else:
+                # the step is settled: look again less and less often
+                self._step_every = min(2 * self._step_every, _STEP_RECOMPUTE_MAX)
 
-    def _recompute_step(self) -> None:
+    def _recompute_step(self) -> bool:
+        """Re-estimate the heater step; return True when it changed."""
         bins = self._step_bins
         n = len(bins)
         smooth = [
@@ -362,7 +370,7 @@ class ShotDetector:
         ]
         top = max(smooth)
         if top < _STEP_MIN_COUNT:
-            return
+            return False
         threshold = max(_STEP_MIN_COUNT, _STEP_PEAK_RATIO * top)
         for i in range(n):
             if smooth[i] >= threshold:
@@ -374,12 +382,14 @@ class ShotDetector:
                 weight = sum(bins[lo:hi])
                 centre = sum(bins[k] * (k + 0.5) for k in range(lo, hi)) / weight
                 q = self._step_lo + centre * _STEP_BIN_WATTS
+                if top > 100_000:
+                    self._step_bins = [b // 2 for b in bins]
                 if abs(q - self._q) > 0.5:
                     self._q = q
                     self._cache.clear()
-                if top > 100_000:
-                    self._step_bins = [b // 2 for b in bins]
-                return
+                    return True
+                return False
+        return False
 
     # ------------------------------------------------------------------ pump runs
 

@@ -74,15 +74,20 @@ class DetectorSettings:
 _VIBE: dict[str, float] = {"pump_min_watts": 38.0, "pump_max_watts": 70.0}
 _ROTARY: dict[str, float] = {"pump_min_watts": 155.0, "pump_max_watts": 190.0}
 
-# Defaults per machine type. Heat exchangers come with either pump: the range covers both and
-# the exact draw is learned. Dual boilers (rotary pumps) are often used for long pre-infusion
-# profiles, hence a slightly longer upper bound for a shot.
+# Defaults per machine type.
+# - shot_min: the shortest shots (ristretto) take 12-15 s and a measured duration is off by
+#   up to ~1 s, flushes last 2-8 s: 12 s separates them. Heat exchangers and dual boilers refill
+#   their steam boiler with pump pulses of up to ~12 s, so they keep 15 s.
+# - shot_max: dual boilers (rotary pump, pressure profiling) pull long pre-infusion shots.
+# - pump_only_max: a thermoblock / capsule machine heats the water while it flows, so a brew
+#   without the heater is impossible; a single boiler refills its boiler with cold water during
+#   a shot, so a long draw without the heater is hot water (from the steam wand).
 _PROFILES: dict[str, dict[str, float]] = {
-    "single_boiler": {**_VIBE, "pump_only_max_seconds": 45.0},
+    "single_boiler": {**_VIBE, "shot_min_seconds": 12.0, "pump_only_max_seconds": 45.0},
     "heat_exchanger": {**_VIBE, "pump2_min_watts": 155.0, "pump2_max_watts": 190.0},
     "dual_boiler": {**_ROTARY, "shot_max_seconds": 65.0},
-    "thermoblock": {**_VIBE},
-    "capsule": {**_VIBE},
+    "thermoblock": {**_VIBE, "shot_min_seconds": 12.0, "pump_only_max_seconds": 10.0},
+    "capsule": {**_VIBE, "shot_min_seconds": 12.0, "pump_only_max_seconds": 10.0},
 }
 
 # Allowed range of each numeric setting (inclusive).
