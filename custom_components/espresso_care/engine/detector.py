@@ -59,13 +59,22 @@ _HEAT_PLATEAU_MIN_SECONDS = 10.0
 
 _PUMP_OFF = 0
 _PUMP_ON = 1
-_AMBIGUOUS = 2
+_LEAN_OFF = 2  # ambiguous, closer to "no pump"
+_LEAN_ON = 3  # ambiguous, closer to "pump"
+_AMBIGUOUS = 4  # far from every expected level (model not learned yet, grinder, ...)
+_LEAN_TOLERANCES = 3.0
+# an ambiguous reading that holds this long (no new report) is taken for what it is closest to
+_AMBIGUOUS_HOLD_SECONDS = 3.0
+# runs with pump-alone readings in one range only needed before a two-pump profile picks it
+_RANGE_VOTES = 2
 
 
 class ShotDetector:
     """Turns (timestamp, watts) samples into shot, backflush and machine state events."""
 
     __slots__ = (
+        "_amb_on",
+        "_amb_ts",
         "_bf_count",
         "_bf_end",
         "_bf_start",
@@ -88,9 +97,11 @@ class ShotDetector:
         "_pump",
         "_pump_ranges",
         "_q",
+        "_range_votes",
         "_run_heater",
         "_run_open",
         "_run_overlong",
+        "_run_ranges",
         "_run_start",
         "_seg_end",
         "_seg_pending",
@@ -118,6 +129,11 @@ class ShotDetector:
         self._pump_ranges = [(settings.pump_min_watts, settings.pump_max_watts)]
         if settings.pump2_max_watts > 0.0:
             self._pump_ranges.append((settings.pump2_min_watts, settings.pump2_max_watts))
+        # two-pump profiles: which ranges the pump-alone readings of the current run matched
+        self._run_ranges = 0 if len(self._pump_ranges) > 1 else -1
+        self._range_votes = [0, 0]
+        self._amb_ts: float | None = None
+        self._amb_on = False
         # a pump reading above this has heater power in it
         self._heater_above = (
             max(high for _, high in self._pump_ranges) + settings.level_tolerance_watts
@@ -204,6 +220,9 @@ class ShotDetector:
         if self._paused:
             self._last_w = watts
             return events
+        if self._amb_ts is not None:
+            self._advance(ts, events)
+            self._amb_ts = None
         if self._run_open or self._bf_count:
             self._advance(ts, events)
 
@@ -222,9 +241,16 @@ class ShotDetector:
                 self._pump_on(ts, events)
             if watts > self._heater_above:
                 self._run_heater = True
+            elif self._run_ranges >= 0:
+                self._run_ranges |= self._range_bit(watts)
         elif kind == _PUMP_OFF:
             if self._pump:
                 self._pump_off(ts)
+        elif kind != _AMBIGUOUS and (kind == _LEAN_ON) is not self._pump:
+            # a reading between the expected levels (a plug's average straddling a switch):
+            # keep the pump state; if nothing else is reported, the value settled near it
+            self._amb_ts = ts
+            self._amb_on = kind == _LEAN_ON
 
         self._track_state(ts, watts, kind, events)
         return events
@@ -242,6 +268,18 @@ class ShotDetector:
     def _advance(self, now: float, events: list[DetectorEvent]) -> None:
         """Apply what the passing of time alone decides (the same for feed and tick)."""
         settings = self._settings
+        amb = self._amb_ts
+        if amb is not None:
+            if now - amb >= _AMBIGUOUS_HOLD_SECONDS:
+                self._amb_ts = None
+                if self._amb_on:
+                    if not self._pump:
+                        self._pump_on(amb, events)
+                elif self._pump:
+                    self._pump_off(amb)
+            else:
+                # what happened after the ambiguous reading is not known yet
+                now = amb
         if self._pump:
             if (
                 not self._run_overlong
@@ -269,6 +307,7 @@ class ShotDetector:
             self._discard_run(now, "paused", events)
         self._pump = False
         self._seg_pending = False
+        self._amb_ts = None
         self._bf_count = 0
         self._paused = True
         self._set_state(now, MachineState.BACKFLUSHING, events)
@@ -337,6 +376,8 @@ class ShotDetector:
             kind = _PUMP_ON
         elif (d0 <= d1 and d0 <= tol) or x < settings.standby_watts:
             kind = _PUMP_OFF
+        elif min(d0, d1) <= _LEAN_TOLERANCES * tol:
+            kind = _LEAN_ON if d1 < d0 else _LEAN_OFF
         else:
             kind = _AMBIGUOUS
         cache = self._cache
@@ -393,6 +434,28 @@ class ShotDetector:
 
     # ------------------------------------------------------------------ pump runs
 
+    def _range_bit(self, x: float) -> int:
+        bit = 0
+        tol = self._settings.level_tolerance_watts
+        for i, (low, high) in enumerate(self._pump_ranges):
+            if low - tol <= x <= high + tol:
+                bit |= 1 << i
+        return bit
+
+    def _vote_range(self) -> None:
+        """Let a two-pump profile (heat exchanger) settle on the pump it actually has."""
+        mask = self._run_ranges
+        if mask not in (1, 2):
+            return
+        votes = self._range_votes
+        votes[mask - 1] += 1
+        winner = 0 if votes[0] > votes[1] else 1
+        if votes[winner] - votes[1 - winner] >= _RANGE_VOTES:
+            self._pump_ranges = [self._pump_ranges[winner]]
+            self._heater_above = self._pump_ranges[0][1] + self._settings.level_tolerance_watts
+            self._run_ranges = -1
+            self._cache.clear()
+
     def _pump_on(self, ts: float, events: list[DetectorEvent]) -> None:
         self._pump = True
         if self._seg_pending:
@@ -408,6 +471,7 @@ class ShotDetector:
         self._main_end = ts
         self._run_overlong = False
         self._run_heater = False
+        self._run_ranges = min(self._run_ranges, 0)
         events.append(ShotStarted(start=ts))
 
     def _pump_off(self, ts: float) -> None:
@@ -440,6 +504,8 @@ class ShotDetector:
         if self._seg_pending:
             self._finalize_segment(events)
         self._run_open = False
+        if self._run_ranges > 0:
+            self._vote_range()
         if self._run_overlong:
             return
         start, end = self._run_start, self._main_end
@@ -477,6 +543,7 @@ class ShotDetector:
 
     def _unavailable(self, ts: float, events: list[DetectorEvent]) -> None:
         self._last_w = None
+        self._amb_ts = None
         if self._paused:
             return
         if self._run_open:
