@@ -134,7 +134,7 @@ class ShotDetector:
         self._range_votes = [0, 0]
         self._amb_ts: float | None = None
         self._amb_on = False
-        # a pump reading above this has heater power in it
+        # a pump reading up to this can be the pump alone
         self._heater_above = (
             max(high for _, high in self._pump_ranges) + settings.level_tolerance_watts
         )
@@ -239,9 +239,9 @@ class ShotDetector:
         if kind == _PUMP_ON:
             if not self._pump:
                 self._pump_on(ts, events)
-            if watts > self._heater_above:
+            if watts >= self._settings.high_watts:
                 self._run_heater = True
-            elif self._run_ranges >= 0:
+            elif self._run_ranges >= 0 and watts <= self._heater_above:
                 self._run_ranges |= self._range_bit(watts)
         elif kind == _PUMP_OFF:
             if self._pump:

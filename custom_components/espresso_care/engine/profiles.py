@@ -36,9 +36,10 @@ class DetectorSettings:
     pulse_min_seconds / pulse_max_seconds: length of a backflush pulse.
     backflush_gap_seconds: longest pause between two pulses of one backflush session.
     backflush_min_pulses: pulses needed to call a session a backflush.
-    pump_only_max_seconds: on a single boiler the brew water comes from the heated boiler, so
-        a long draw makes the heater switch on; a pump run at least this long during which the
-        heater never came on is hot water (0 disables the rule).
+    pump_only_max_seconds: a pump run at least this long during which the heater never drew
+        ``high_watts`` is not a shot (0 disables the rule): a single boiler refills with cold
+        water during a shot, so a long draw without heating is hot water; a thermoblock heats
+        the water as it flows, so a brew without it is impossible (a grinder, a refill).
     steam_min_seconds: a heater-only full-power run this long (outside heat-up) is steaming.
     off_after_seconds: standby this long means the machine is off.
     """
