@@ -17,7 +17,7 @@ from homeassistant.const import (
     STATE_UNAVAILABLE,
     STATE_UNKNOWN,
 )
-from homeassistant.core import HomeAssistant, callback, split_entity_id
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er, selector
 import voluptuous as vol
 
@@ -131,11 +131,7 @@ def power_sensor_error(hass: HomeAssistant, entity_id: str) -> str | None:
         device_class = (
             device_class or registry_entry.device_class or registry_entry.original_device_class
         )
-    if (
-        split_entity_id(entity_id)[0] != "sensor"
-        or unit not in POWER_UNITS
-        or device_class not in (None, SensorDeviceClass.POWER)
-    ):
+    if unit not in POWER_UNITS or device_class not in (None, SensorDeviceClass.POWER):
         return "not_power_sensor"
     if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
         return None

@@ -83,6 +83,12 @@ class SourceEntityRepairFlow(RepairsFlow):
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> data_entry_flow.FlowResult:
+        """Start the flow (the repairs manager passes the issue id as input here)."""
+        return await self.async_step_replace()
+
+    async def async_step_replace(
+        self, user_input: dict[str, Any] | None = None
+    ) -> data_entry_flow.FlowResult:
         """Pick another entity and reload the entry."""
         entry: EspressoCareConfigEntry | None = self.hass.config_entries.async_get_entry(
             self._entry_id
@@ -104,7 +110,6 @@ class SourceEntityRepairFlow(RepairsFlow):
                 else:
                     options.pop(option, None)
                 self.hass.config_entries.async_update_entry(entry, options=options)
-                async_delete_source_issue(self.hass, entry.entry_id, self._key)
                 self.hass.config_entries.async_schedule_reload(entry.entry_id)
                 return self.async_create_entry(data={})
 
@@ -125,7 +130,7 @@ class SourceEntityRepairFlow(RepairsFlow):
                 }
             )
         return self.async_show_form(
-            step_id="init",
+            step_id="replace",
             data_schema=schema,
             errors=errors,
             description_placeholders={

@@ -84,6 +84,7 @@ from .engine.events import (
     BackflushDetected,
     DetectorEvent,
     MachineState,
+    ShotDiscarded,
     ShotFinished,
     StateChanged,
 )
@@ -171,6 +172,7 @@ class EspressoCareRuntime:
         self._store = store
         self._listeners: list[CALLBACK_TYPE] = []
         self._unavailable_logged = False
+        self._started_at = 0.0
 
     # ------------------------------------------------------------------ public API
 
@@ -257,7 +259,7 @@ class EspressoCareRuntime:
         )
         entry.async_on_unload(async_at_started(self.hass, self._async_check_sources))
 
-        now = dt_util.utcnow().timestamp()
+        now = self._started_at = dt_util.utcnow().timestamp()
         if (state := self.hass.states.get(self.power_sensor)) is None:
             self._set_available(False)
         else:
@@ -390,7 +392,7 @@ class EspressoCareRuntime:
             self._async_check_source(CONF_BACKFLUSH_SWITCH)
 
     @callback
-    def _async_check_source(self, option: str) -> None:
+    def _async_check_source(self, option: str, *, removed: bool = False) -> None:
         """Raise or clear the repair issue of one source entity."""
         entity_id: str = self.entry.options[option]
         key = (
@@ -398,15 +400,15 @@ class EspressoCareRuntime:
             if option == CONF_POWER_SENSOR
             else ISSUE_BACKFLUSH_SWITCH_MISSING
         )
-        if source_exists(self.hass, entity_id):
+        if not removed and source_exists(self.hass, entity_id):
             async_delete_source_issue(self.hass, self.entry.entry_id, key)
         else:
             async_create_source_issue(self.hass, self.entry, key, entity_id)
 
     @callback
     def async_source_removed(self, option: str) -> None:
-        """Handle a source entity removed from the entity registry."""
-        self._async_check_source(option)
+        """Handle a source entity removed from the entity registry (its state goes next)."""
+        self._async_check_source(option, removed=True)
 
     @callback
     def _handle_power(self, state: State, timestamp: float) -> None:
@@ -444,7 +446,18 @@ class EspressoCareRuntime:
             if isinstance(event, StateChanged):
                 self.machine_state = event.state
             elif isinstance(event, ShotFinished):
-                self._count_shot(event)
+                if event.start <= self._started_at:
+                    # The pump already ran when we started (a restart or reload in the
+                    # middle of a shot): its start is unknown, it is not counted.
+                    self.recent_events.append(
+                        describe_event(
+                            ShotDiscarded(
+                                start=event.start, end=event.end, reason="running_at_start"
+                            )
+                        )
+                    )
+                else:
+                    self._count_shot(event)
                 changed = True
             elif isinstance(event, BackflushDetected):
                 self._on_backflush_detected(event)

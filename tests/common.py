@@ -1,0 +1,48 @@
+"""Helpers to drive the plug's power sensor in tests."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
+
+from .conftest import POWER_ATTRIBUTES, POWER_SENSOR
+
+if TYPE_CHECKING:
+    from freezegun.api import FrozenDateTimeFactory
+    from homeassistant.core import HomeAssistant
+
+STANDBY_WATTS = 1.0
+PUMP_WATTS = 52.0
+
+
+async def set_power(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, watts: float | str, after: float = 0.0
+) -> None:
+    """Let ``after`` seconds pass (running due timers), then report ``watts``."""
+    if after:
+        freezer.tick(after)
+        async_fire_time_changed(hass)
+    hass.states.async_set(POWER_SENSOR, str(watts), POWER_ATTRIBUTES)
+    await hass.async_block_till_done()
+
+
+async def pass_time(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:
+    """Let time pass in 5 s steps without a new reading, running the detector's tick."""
+    remaining = seconds
+    while remaining > 0:
+        step = min(5.0, remaining)
+        freezer.tick(step)
+        async_fire_time_changed(hass)
+        remaining -= step
+    await hass.async_block_till_done()
+
+
+async def pull_shot(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, duration: float = 25.0
+) -> None:
+    """Run the pump for ``duration`` seconds from standby, then let the detector close it."""
+    await set_power(hass, freezer, STANDBY_WATTS, after=30)
+    await set_power(hass, freezer, PUMP_WATTS, after=10)
+    await set_power(hass, freezer, STANDBY_WATTS, after=duration)
+    await pass_time(hass, freezer, 15)

@@ -1,0 +1,107 @@
+"""Extension points of the runtime: pausing detection, driving the switch, backflush hook."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from unittest.mock import patch
+
+import pytest
+from pytest_homeassistant_custom_component.common import async_mock_service
+
+from custom_components.espresso_care.const import CONF_BACKFLUSH_SWITCH
+
+from .common import PUMP_WATTS, STANDBY_WATTS, pass_time, pull_shot, set_power
+from .conftest import PLUG_SWITCH
+
+if TYPE_CHECKING:
+    from freezegun.api import FrozenDateTimeFactory
+    from homeassistant.core import HomeAssistant
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+TOTAL = "sensor.espresso_machine_total_shots"
+MACHINE_STATE = "sensor.espresso_machine_machine_state"
+
+
+@pytest.fixture
+def options(options: dict[str, Any]) -> dict[str, Any]:
+    """Options with a backflush switch."""
+    return {**options, CONF_BACKFLUSH_SWITCH: PLUG_SWITCH}
+
+
+async def test_paused_detection_counts_nothing(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_integration: MockConfigEntry
+) -> None:
+    """Pump runs while detection is paused (automated backflush) are not shots."""
+    runtime = init_integration.runtime_data
+    runtime.pause_detection()
+    assert hass.states.get(MACHINE_STATE).state == "backflushing"
+    assert runtime.as_diagnostics()["detector"]["paused"] is True
+    await pull_shot(hass, freezer)
+    assert hass.states.get(TOTAL).state == "0"
+
+    runtime.resume_detection()
+    assert hass.states.get(MACHINE_STATE).state != "backflushing"
+    await pull_shot(hass, freezer)
+    assert hass.states.get(TOTAL).state == "1"
+
+
+@pytest.mark.parametrize(
+    ("switch", "domain"), [(PLUG_SWITCH, "switch"), ("input_boolean.pump", "input_boolean")]
+)
+async def test_turn_backflush_switch(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    power_sensor: str,
+    switch: str,
+    domain: str,
+) -> None:
+    """The runtime switches the configured switch or toggle helper."""
+    hass.states.async_set(switch, "off")
+    entry_options = {**config_entry.options, CONF_BACKFLUSH_SWITCH: switch}
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(config_entry, options=entry_options)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    turn_on = async_mock_service(hass, domain, "turn_on")
+    turn_off = async_mock_service(hass, domain, "turn_off")
+
+    runtime = config_entry.runtime_data
+    await runtime.async_turn_backflush_switch(True)
+    await runtime.async_turn_backflush_switch(False)
+    assert [call.data["entity_id"] for call in turn_on] == [switch]
+    assert [call.data["entity_id"] for call in turn_off] == [switch]
+
+
+async def test_turn_backflush_switch_without_switch(
+    hass: HomeAssistant, config_entry: MockConfigEntry, power_sensor: str
+) -> None:
+    """Without a configured switch there is nothing to switch."""
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        config_entry,
+        options={k: v for k, v in config_entry.options.items() if k != CONF_BACKFLUSH_SWITCH},
+    )
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    with pytest.raises(RuntimeError):
+        await config_entry.runtime_data.async_turn_backflush_switch(True)
+
+
+async def test_manual_backflush_is_not_a_shot(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_integration: MockConfigEntry
+) -> None:
+    """A manual backflush (short pump pulses) reaches the backflush hook, not the counters."""
+    hass.states.async_set(PLUG_SWITCH, "on")
+    with patch.object(
+        type(init_integration.runtime_data), "_on_backflush_detected", autospec=True
+    ) as on_backflush:
+        for _ in range(6):
+            await set_power(hass, freezer, PUMP_WATTS, after=8)
+            await set_power(hass, freezer, STANDBY_WATTS, after=7)
+        await pass_time(hass, freezer, 60)
+    assert hass.states.get(TOTAL).state == "0"
+    assert on_backflush.call_count == 1
+    event = on_backflush.call_args.args[1]
+    assert event.pulses == 6
+    # The switch's state changes that are no removal leave the repair issues alone.
+    hass.states.async_set(PLUG_SWITCH, "off")
+    await hass.async_block_till_done()
