@@ -55,6 +55,8 @@ _STEP_PEAK_RATIO = 0.3
 _CACHE_MAX = 4096
 _HEAT_PLATEAU_RATIO = 0.95
 _HEATING_MAX_SECONDS = 1800.0
+# a machine that does not heat at full power this soon after power-on was already warm
+_HEATING_START_SECONDS = 30.0
 _HEAT_PLATEAU_MIN_SECONDS = 10.0
 
 _PUMP_OFF = 0
@@ -238,7 +240,12 @@ class ShotDetector:
             kind = self._classify(watts)
         if kind == _PUMP_ON:
             if not self._pump:
-                self._pump_on(ts, events)
+                if prev is None:
+                    # first reading (after start-up or unavailability) with the pump already
+                    # running: its start is unknown, it never counts
+                    self._pump_on_unseen(ts)
+                else:
+                    self._pump_on(ts, events)
             if watts >= self._settings.high_watts:
                 self._run_heater = True
             elif self._run_ranges >= 0 and watts <= self._heater_above:
@@ -319,10 +326,10 @@ class ShotDetector:
         if not self._paused:
             return events
         self._paused = False
+        self._last_w = None  # like after unavailability: a run already going never counts
         self._high_since = None
         self._standby_since = None
-        state = MachineState.OFF if self._last_w is None else MachineState.READY
-        self._set_state(now, state, events)
+        self._set_state(now, MachineState.READY, events)
         return events
 
     # ------------------------------------------------------------------ classification
@@ -474,6 +481,18 @@ class ShotDetector:
         self._run_ranges = min(self._run_ranges, 0)
         events.append(ShotStarted(start=ts))
 
+    def _pump_on_unseen(self, ts: float) -> None:
+        self._pump = True
+        self._seg_pending = False
+        self._seg_start = ts
+        if not self._run_open:
+            self._run_open = True
+            self._run_start = ts
+            self._main_len = 0.0
+            self._main_end = ts
+            self._run_heater = False
+        self._run_overlong = True
+
     def _pump_off(self, ts: float) -> None:
         self._pump = False
         self._seg_end = ts
@@ -602,9 +621,10 @@ class ShotDetector:
             self._heat_max = heater
         self._heat_prev_w = heater
         self._heat_prev_ts = ts
-        ended = (heater == 0.0 and self._heat_max > 0.0) or (
-            ts - self._heating_since > _HEATING_MAX_SECONDS
-        )
+        elapsed = ts - self._heating_since
+        ended = (
+            heater == 0.0 and (self._heat_max > 0.0 or elapsed > _HEATING_START_SECONDS)
+        ) or elapsed > _HEATING_MAX_SECONDS
         if ended:
             self._heating = False
             if self._heat_time >= _HEAT_PLATEAU_MIN_SECONDS:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 
-_FACTORS = {"w": 1.0, "kw": 1000.0, "mw": 0.001}
+# HA's UnitOfPower spellings; "mW" and "MW" differ only by case, other units are matched
+# case-insensitively ("KW", "w").
+_FACTORS = {"W": 1.0, "kW": 1000.0, "mW": 0.001, "MW": 1_000_000.0}
+_FACTORS_FOLDED = {"w": 1.0, "kw": 1000.0}
 
 # Plugs report small negative powers around zero (calibration offset); down to this value a
 # reading is clamped to 0 W. A more negative reading is a measurement error and is rejected.
@@ -12,15 +15,15 @@ NEGATIVE_CLAMP_WATTS = -5.0
 
 
 def to_watts(value: object, unit: str | None) -> float | None:
-    """Parse a power state (string or number) in ``unit`` (W, kW or mW; None means W).
+    """Parse a power state (string or number) in ``unit`` (W, kW, mW, MW; None means W).
 
     Returns None for unavailable/unknown/empty/non-numeric/NaN/infinite values, for an unknown
     unit and for negative readings below ``NEGATIVE_CLAMP_WATTS``; small negative readings
     (plug offset, e.g. -0.3 W) are clamped to 0.0.
     """
-    factor = _FACTORS.get((unit or "W").strip().lower())
+    name = (unit or "W").strip()
+    factor = _FACTORS.get(name) or _FACTORS_FOLDED.get(name.lower())
     if factor is None:
-        # "mW" (milliwatt) vs "MW" (megawatt): a plug never reports megawatts.
         return None
     if isinstance(value, bool):
         return None

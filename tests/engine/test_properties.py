@@ -1,0 +1,138 @@
+"""Property tests of the shot detector (hypothesis): robustness and feed/tick consistency."""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import given, settings, strategies as st
+
+from custom_components.espresso_care.engine.detector import ShotDetector
+from custom_components.espresso_care.engine.events import (
+    BackflushDetected,
+    DetectorEvent,
+    ShotFinished,
+    StateChanged,
+)
+from custom_components.espresso_care.engine.profiles import MACHINE_TYPES, settings_for
+
+T0 = 1_772_000_000.0
+
+# power levels a machine really shows (standby, pumps, heater steps, heater + pump), plus junk
+LEVELS = [0.0, 1.5, 52.0, 57.0, 137.0, 172.0, 190.0, 274.0, 326.0, 1300.0, 1352.0, 1400.0, 1572.0]
+level = st.one_of(
+    st.sampled_from(LEVELS),
+    st.floats(min_value=-20.0, max_value=3000.0, allow_nan=False),
+    st.sampled_from([None, math.nan, math.inf, -math.inf, -0.3]),
+)
+# a segment: how long a level holds and how many readings the plug sends for it
+segment = st.tuples(
+    st.floats(min_value=0.2, max_value=70.0), level, st.integers(min_value=1, max_value=6)
+)
+# disorder: a reading re-sent with an older or the same timestamp
+disorder = st.sampled_from([None, None, None, 0.0, -0.5, -5.0])
+
+
+@st.composite
+def traces(draw: st.DrawFn) -> list[tuple[float, float | None]]:
+    """Plug readings: held levels, each reported one or more times, with some disorder."""
+    out: list[tuple[float, float | None]] = []
+    t = T0
+    for length, value, reports in draw(st.lists(segment, min_size=1, max_size=40)):
+        for i in range(reports):
+            ts = t + length * i / reports
+            out.append((ts, value))
+            back = draw(disorder)
+            if back is not None and out:
+                out.append((ts + back, draw(level)))
+        t += length
+    return out
+
+
+# (base, base + pump) pairs a machine shows while idle / pumping
+PUMPING = [(1.5, 53.5), (138.5, 191.5), (1301.5, 1353.5), (1.5, 173.5), (1563.0, 1608.0)]
+
+
+@st.composite
+def sessions(draw: st.DrawFn) -> list[tuple[float, float | None]]:
+    """Pump runs (flush / shot / hot water / pulses) on an idle machine, with some junk."""
+    base, pumping = draw(st.sampled_from(PUMPING))
+    out: list[tuple[float, float | None]] = []
+    t = T0
+    for _ in range(draw(st.integers(min_value=1, max_value=12))):
+        idle = draw(st.floats(min_value=0.5, max_value=40.0))
+        pump = draw(st.floats(min_value=0.5, max_value=75.0))
+        every = draw(st.sampled_from([1.0, 1.0, 5.0, 10.0]))
+        for length, value in ((idle, base), (pump, pumping)):
+            n = max(1, int(length / every))
+            out.extend((t + length * i / n, value) for i in range(n))
+            t += length
+        junk = draw(st.one_of(st.none(), level))
+        if junk is not None or draw(st.booleans()):
+            out.append((t - draw(st.floats(min_value=0.0, max_value=3.0)), junk))
+    out.append((t, base))
+    return out
+
+
+readings = st.one_of(traces(), sessions())
+
+
+def replay(
+    machine_type: str, samples: list[tuple[float, float | None]], ticks: list[float] | None
+) -> list[DetectorEvent]:
+    det = ShotDetector(settings_for(machine_type))
+    events: list[DetectorEvent] = []
+    shots_so_far = 0
+    last = T0
+    for i, (ts, watts) in enumerate(samples):
+        if ticks is not None and i:
+            # ticks strictly between the previous and this reading (the order HA runs them in)
+            prev = max(last, samples[i - 1][0])
+            for frac in ticks:
+                now = prev + frac * (ts - prev)
+                if prev < now < ts:
+                    events.extend(det.tick(now))
+        events.extend(det.feed(ts, watts))
+        last = max(last, ts)
+        count = sum(isinstance(e, ShotFinished) for e in events)
+        assert count >= shots_so_far
+        shots_so_far = count
+    events.extend(det.tick(last + 3600.0))
+    return events
+
+
+def outcome(events: list[DetectorEvent]) -> list[tuple[str, float, float]]:
+    return [
+        (type(e).__name__, e.start, e.end)
+        for e in events
+        if isinstance(e, ShotFinished | BackflushDetected)
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(MACHINE_TYPES), readings)
+def test_never_raises_and_shots_are_in_range(
+    machine_type: str, samples: list[tuple[float, float | None]]
+) -> None:
+    config = settings_for(machine_type)
+    events = replay(machine_type, samples, None)
+    first = min(ts for ts, _ in samples)
+    for event in events:
+        if isinstance(event, ShotFinished):
+            assert config.shot_min_seconds <= event.duration <= config.shot_max_seconds
+            assert first <= event.start < event.end
+        if isinstance(event, StateChanged):
+            assert event.state is not event.previous
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(MACHINE_TYPES),
+    readings,
+    st.lists(st.floats(min_value=0.01, max_value=0.99), min_size=1, max_size=4),
+)
+def test_ticks_do_not_change_the_shots(
+    machine_type: str, samples: list[tuple[float, float | None]], ticks: list[float]
+) -> None:
+    without = outcome(replay(machine_type, samples, None))
+    with_ticks = outcome(replay(machine_type, samples, sorted(ticks)))
+    assert with_ticks == without
