@@ -237,3 +237,37 @@ async def test_power_in_kilowatts(
     await hass.async_block_till_done()
     await pass_time(hass, freezer, 15)
     assert hass.states.get(TOTAL).state == "1"
+
+
+async def test_power_sensor_moves_to_another_device(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    plug_device: dr.DeviceEntry,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """The via_device link follows the power sensor to another device, or to none."""
+    hass.states.async_set(POWER_SENSOR, "1.0", POWER_ATTRIBUTES)
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    other_plug = device_registry.async_get_or_create(
+        config_entry_id=next(iter(plug_device.config_entries)),
+        identifiers={("shelly", "plug-2")},
+        name="Other plug",
+    )
+    entity_registry.async_update_entity(POWER_SENSOR, device_id=other_plug.id)
+    await hass.async_block_till_done()
+    device = device_registry.async_get_device(identifiers={(DOMAIN, ENTRY_ID)})
+    assert device.via_device_id == other_plug.id
+    assert {
+        entry.device_id for entry in er.async_entries_for_config_entry(entity_registry, ENTRY_ID)
+    } == {device.id}
+    assert ENTRY_ID not in device_registry.async_get(other_plug.id).config_entries
+
+    entity_registry.async_update_entity(POWER_SENSOR, device_id=None)
+    await hass.async_block_till_done()
+    device = device_registry.async_get_device(identifiers={(DOMAIN, ENTRY_ID)})
+    assert device.via_device_id is None
+    assert hass.states.get(TOTAL).state == "0"

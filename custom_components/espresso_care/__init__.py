@@ -76,6 +76,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EspressoCareConfigEntry)
 
     runtime.async_start()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    runtime.async_update_device()
     return True
 
 
@@ -84,8 +85,8 @@ def _async_follow_source(hass: HomeAssistant, entry: EspressoCareConfigEntry, op
 
     ``source_device_id`` is None on purpose: our entities live on our own device, with the
     plug's device as ``via_device``, so they are never moved onto the plug's device, and our
-    config entry is never added to it. A source moved to another device takes effect on the
-    next reload (the ``via_device`` link is recomputed).
+    config entry is never added to it. A power sensor moved to another device reloads the
+    entry from the runtime, which recomputes the ``via_device`` link.
     """
 
     def set_source_entity_id_or_uuid(source_entity_id: str) -> None:

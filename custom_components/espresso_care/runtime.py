@@ -49,6 +49,7 @@ from homeassistant.core import (
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.event import (
+    async_track_entity_registry_updated_event,
     async_track_state_change_event,
     async_track_state_report_event,
     async_track_time_change,
@@ -84,7 +85,6 @@ from .engine.events import (
     BackflushDetected,
     DetectorEvent,
     MachineState,
-    ShotDiscarded,
     ShotFinished,
     StateChanged,
 )
@@ -172,7 +172,6 @@ class EspressoCareRuntime:
         self._store = store
         self._listeners: list[CALLBACK_TYPE] = []
         self._unavailable_logged = False
-        self._started_at = 0.0
 
     # ------------------------------------------------------------------ public API
 
@@ -239,6 +238,11 @@ class EspressoCareRuntime:
         entry.async_on_unload(
             async_track_state_report_event(self.hass, self.power_sensor, self._async_power_reported)
         )
+        entry.async_on_unload(
+            async_track_entity_registry_updated_event(
+                self.hass, self.power_sensor, self._async_power_sensor_registry_updated
+            )
+        )
         if self.backflush_switch:
             entry.async_on_unload(
                 async_track_state_change_event(
@@ -259,11 +263,10 @@ class EspressoCareRuntime:
         )
         entry.async_on_unload(async_at_started(self.hass, self._async_check_sources))
 
-        now = self._started_at = dt_util.utcnow().timestamp()
-        if (state := self.hass.states.get(self.power_sensor)) is None:
-            self._set_available(False)
-        else:
-            # The first reading of a fresh detector: a shot already running is never counted.
+        # The first reading of a fresh detector: a pump run already going on (a restart or
+        # reload in the middle of a shot) is never counted by the detector.
+        now = dt_util.utcnow().timestamp()
+        if (state := self.hass.states.get(self.power_sensor)) is not None:
             self._handle_power(state, now)
 
     async def async_adjust_shots(self, count: int) -> None:
@@ -368,6 +371,26 @@ class EspressoCareRuntime:
         self._handle_power(event.data["new_state"], event.data["last_reported"].timestamp())
 
     @callback
+    def _async_power_sensor_registry_updated(
+        self, event: Event[er.EventEntityRegistryUpdatedData]
+    ) -> None:
+        """Reload when the power sensor moved to another device (or none): via_device changes.
+
+        Renames and removals are handled by ``async_handle_source_entity_changes``.
+        """
+        data = event.data
+        if data["action"] == "update" and "device_id" in data["changes"]:
+            self.hass.config_entries.async_schedule_reload(self.entry.entry_id)
+
+    @callback
+    def async_update_device(self) -> None:
+        """Drop a stale ``via_device`` link once the power sensor has no device any more."""
+        device_registry = dr.async_get(self.hass)
+        device = device_registry.async_get_device(identifiers={(DOMAIN, self.entry.entry_id)})
+        if device and device.via_device_id and "via_device" not in self.device_info:
+            device_registry.async_update_device(device.id, via_device_id=None)
+
+    @callback
     def _async_switch_changed(self, event: Event[EventStateChangedData]) -> None:
         """Raise or clear the repair issue when the switch disappears or returns."""
         if event.data["new_state"] is None or event.data["old_state"] is None:
@@ -425,13 +448,12 @@ class EspressoCareRuntime:
             return
         self.available = available
         if not available:
-            if not self._unavailable_logged:
-                _LOGGER.info(
-                    "Power sensor %s of %s is unavailable; the counters keep their values",
-                    self.power_sensor,
-                    self.name,
-                )
-                self._unavailable_logged = True
+            _LOGGER.info(
+                "Power sensor %s of %s is unavailable; the counters keep their values",
+                self.power_sensor,
+                self.name,
+            )
+            self._unavailable_logged = True
         elif self._unavailable_logged:
             _LOGGER.info("Power sensor %s of %s is available again", self.power_sensor, self.name)
             self._unavailable_logged = False
@@ -446,18 +468,7 @@ class EspressoCareRuntime:
             if isinstance(event, StateChanged):
                 self.machine_state = event.state
             elif isinstance(event, ShotFinished):
-                if event.start <= self._started_at:
-                    # The pump already ran when we started (a restart or reload in the
-                    # middle of a shot): its start is unknown, it is not counted.
-                    self.recent_events.append(
-                        describe_event(
-                            ShotDiscarded(
-                                start=event.start, end=event.end, reason="running_at_start"
-                            )
-                        )
-                    )
-                else:
-                    self._count_shot(event)
+                self._count_shot(event)
                 changed = True
             elif isinstance(event, BackflushDetected):
                 self._on_backflush_detected(event)
