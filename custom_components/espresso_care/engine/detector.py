@@ -51,6 +51,9 @@ _STEP_BIN_WATTS = 2.0
 _STEP_RECOMPUTE_EVERY = 16
 _STEP_RECOMPUTE_MAX = 4096
 _STEP_MIN_COUNT = 24
+_STEP_SHARPNESS = 8.0
+_LEVEL_SUPPORT = 0.25
+_PER_BIN = 1.0 / _STEP_BIN_WATTS
 _STEP_PEAK_RATIO = 0.3
 _CACHE_MAX = 4096
 _HEAT_PLATEAU_RATIO = 0.95
@@ -65,6 +68,7 @@ _LEAN_OFF = 2  # ambiguous, closer to "no pump"
 _LEAN_ON = 3  # ambiguous, closer to "pump"
 _AMBIGUOUS = 4  # far from every expected level (model not learned yet, grinder, ...)
 _LEAN_TOLERANCES = 3.0
+_PUMP_BIAS = 0.5
 # an ambiguous reading that holds this long (no new report) is taken for what it is closest to
 _AMBIGUOUS_HOLD_SECONDS = 3.0
 # runs with pump-alone readings in one range only needed before a two-pump profile picks it
@@ -93,8 +97,10 @@ class ShotDetector:
         "_high_since",
         "_last_ts",
         "_last_w",
+        "_level_bins",
         "_main_end",
         "_main_len",
+        "_nbins",
         "_paused",
         "_pump",
         "_pump_ranges",
@@ -143,6 +149,8 @@ class ShotDetector:
         self._step_lo = settings.heater_step_min_watts
         nbins = int((settings.heater_step_max_watts - self._step_lo) / _STEP_BIN_WATTS) + 1
         self._step_bins = [0] * nbins
+        self._level_bins = [0] * nbins
+        self._nbins = nbins
         self._step_new = 0
         self._step_every = _STEP_RECOMPUTE_EVERY
         self._steps_skip_lo = settings.pump_min_watts - settings.level_tolerance_watts
@@ -234,6 +242,9 @@ class ShotDetector:
             step = watts - prev if watts > prev else prev - watts
             if self._step_lo <= step and not self._steps_skip_lo <= step <= self._steps_skip_hi:
                 self._learn_step(step)
+            index = int((watts - self._step_lo) * _PER_BIN)
+            if 0 <= index < self._nbins:
+                self._level_bins[index] += 1
 
         kind = self._cache.get(watts)
         if kind is None:
@@ -253,11 +264,12 @@ class ShotDetector:
         elif kind == _PUMP_OFF:
             if self._pump:
                 self._pump_off(ts)
-        elif kind != _AMBIGUOUS and (kind == _LEAN_ON) is not self._pump:
-            # a reading between the expected levels (a plug's average straddling a switch):
-            # keep the pump state; if nothing else is reported, the value settled near it
+        elif kind == _LEAN_OFF and self._pump:
+            # a reading between the expected levels (a plug's average straddling the pump
+            # stopping): keep the pump state; if the plug reports nothing else, the value
+            # settled near it (within the plug's report threshold), i.e. the pump is off
             self._amb_ts = ts
-            self._amb_on = kind == _LEAN_ON
+            self._amb_on = False
 
         self._track_state(ts, watts, kind, events)
         return events
@@ -378,7 +390,8 @@ class ShotDetector:
         settings = self._settings
         tol = settings.level_tolerance_watts + settings.level_tolerance_ratio * x
         d0 = self._dist(x)
-        d1 = self._pump_dist(x)
+        # "no pump" is the default: the pump must explain the reading clearly better
+        d1 = self._pump_dist(x) + _PUMP_BIAS * tol
         if d1 < d0 and d1 <= tol:
             kind = _PUMP_ON
         elif (d0 <= d1 and d0 <= tol) or x < settings.standby_watts:
@@ -417,26 +430,37 @@ class ShotDetector:
             for i in range(n)
         ]
         top = max(smooth)
-        if top < _STEP_MIN_COUNT:
+        # a heater step is a sharp peak; switching transients spread over all bins
+        if top < _STEP_MIN_COUNT or top < _STEP_SHARPNESS * 3 * sum(bins) / n:
             return False
+        if top > 100_000:
+            self._step_bins = [b // 2 for b in bins]
+            self._level_bins = [b // 2 for b in self._level_bins]
         threshold = max(_STEP_MIN_COUNT, _STEP_PEAK_RATIO * top)
-        for i in range(n):
-            if smooth[i] >= threshold:
-                # the local maximum of this peak
-                j = i
-                while j + 1 < n and smooth[j + 1] > smooth[j]:
-                    j += 1
+        levels = self._level_bins
+        i = 0
+        while i < n:
+            if smooth[i] < threshold:
+                i += 1
+                continue
+            # the local maximum of this peak
+            j = i
+            while j + 1 < n and smooth[j + 1] > smooth[j]:
+                j += 1
+            # a PID heater also *reads* one step (its shortest pulse) now and then; a step
+            # size that never shows as a reading is a switching transient of something else
+            support = sum(levels[max(0, j - 2) : j + 3])
+            if support >= _LEVEL_SUPPORT * smooth[j]:
                 lo, hi = max(0, j - 1), min(n, j + 2)
                 weight = sum(bins[lo:hi])
                 centre = sum(bins[k] * (k + 0.5) for k in range(lo, hi)) / weight
                 q = self._step_lo + centre * _STEP_BIN_WATTS
-                if top > 100_000:
-                    self._step_bins = [b // 2 for b in bins]
                 if abs(q - self._q) > 0.5:
                     self._q = q
                     self._cache.clear()
                     return True
                 return False
+            i = j + 2
         return False
 
     # ------------------------------------------------------------------ pump runs
