@@ -34,6 +34,14 @@ async def test_diagnostics(
     assert diagnostics["settings"]["shot_min_seconds"] == (
         init_integration.runtime_data.settings.shot_min_seconds
     )
+    assert diagnostics["maintenance_intervals"] == {
+        "backflush_every_shots": 20,
+        "backflush_every_days": 7,
+        "clean_every_shots": 140,
+        "clean_every_days": 30,
+        "descale_every_shots": 0,
+        "descale_every_days": 90,
+    }
     assert diagnostics["available"] is True
     assert diagnostics["brewing"] is False
     assert diagnostics["counters"]["total_shots"] == 1

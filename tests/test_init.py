@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Event, callback
+from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -25,11 +26,7 @@ from .conftest import ENTRY_ID, POWER_ATTRIBUTES, POWER_SENSOR
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
-    from homeassistant.helpers import (
-        device_registry as dr,
-        entity_registry as er,
-        issue_registry as ir,
-    )
+    from homeassistant.helpers import device_registry as dr, entity_registry as er
 
 TOTAL = "sensor.espresso_machine_total_shots"
 TODAY = "sensor.espresso_machine_shots_today"
@@ -254,6 +251,7 @@ async def test_follows_renamed_power_sensor(
     assert config_entry.options[CONF_POWER_SENSOR] == "sensor.machine_power"
     assert config_entry.state is ConfigEntryState.LOADED
     assert config_entry.runtime_data.power_sensor == "sensor.machine_power"
+    assert not ir.async_get(hass).async_get_issue(DOMAIN, f"{ENTRY_ID}_power_sensor_missing")
 
     freezer.tick(10)
     hass.states.async_set("sensor.machine_power", str(PUMP_WATTS), POWER_ATTRIBUTES)

@@ -8,11 +8,14 @@ Where later features hook in:
 
 - Maintenance (issue 4): ``_on_shot`` is called once per recognised shot, after the counters
   were updated and before they are saved; ``_on_backflush_detected`` once per manual backflush
-  session the detector recognised; ``async_adjust_shots`` for counter corrections. Persist
-  extra state by adding a key to ``StoredData`` (store.py), writing it in ``_as_stored`` and
-  reading it in ``__init__`` (``stored``). Entities read the runtime through the
-  ``value_fn`` of their description; call ``async_update_listeners`` after a change that does
-  not come from the detector.
+  session the detector recognised; ``_on_shots_adjusted`` once per ``adjust_shots`` call.
+  Persist extra state by filling the ``maintenance`` key of ``StoredData`` (store.py) in
+  ``_as_stored`` and reading it in ``__init__`` (``stored.get("maintenance")``); save with
+  ``async_save`` / ``async_schedule_save``. The options (``backflush_every_shots`` ...) are in
+  ``entry.options``; a change reloads the entry. New entities are one entry in a description
+  tuple whose ``value_fn`` reads the runtime (a new platform also goes into
+  ``const.PLATFORMS``); call ``async_update_listeners`` after a change that does not come from
+  the detector, and tie any timer to ``entry.async_on_unload``.
 - Automated backflush (issue 5): ``pause_detection`` before the runner drives the pump and
   ``resume_detection`` afterwards, so the runner's pump pulses are not counted as shots;
   ``async_turn_backflush_switch`` switches the configured switch (``switch_role`` tells
@@ -76,6 +79,7 @@ from .const import (
     ISSUE_BACKFLUSH_SWITCH_MISSING,
     ISSUE_POWER_SENSOR_MISSING,
     MACHINE_TYPE_MODELS,
+    MAINTENANCE_DEFAULTS,
     MANUFACTURER,
     RECENT_EVENTS,
     TICK_INTERVAL,
@@ -188,6 +192,14 @@ class EspressoCareRuntime:
         return sum(self.recent_durations) / len(self.recent_durations)
 
     @property
+    def maintenance_intervals(self) -> dict[str, int]:
+        """Maintenance intervals from the options; defaults for those never set (0 disables)."""
+        return {
+            key: int(self.entry.options.get(key, default))
+            for key, default in MAINTENANCE_DEFAULTS.items()
+        }
+
+    @property
     def today_start(self) -> datetime:
         """Local midnight at which ``shots_today`` started counting."""
         return dt_util.start_of_local_day(self.today)
@@ -277,8 +289,22 @@ class EspressoCareRuntime:
         self.recent_events.append(
             {"type": "ShotsAdjusted", "at": dt_util.utcnow().isoformat(), "count": count}
         )
+        self._on_shots_adjusted(count)
         self.async_update_listeners()
+        await self.async_save()
+
+    async def async_save(self) -> None:
+        """Save the counters (everything ``_as_stored`` returns) right away."""
         await self._store.async_save(self._as_stored())
+
+    @callback
+    def async_schedule_save(self) -> None:
+        """Save right away from a callback; the write is awaited when the entry unloads."""
+        self.entry.async_create_task(
+            self.hass,
+            self._store.async_save(self._as_stored()),
+            f"{DOMAIN} save {self.entry.entry_id}",
+        )
 
     @callback
     def pause_detection(self) -> None:
@@ -306,6 +332,7 @@ class EspressoCareRuntime:
         """State of the runtime for the diagnostics download."""
         return {
             "settings": self.settings.as_dict(),
+            "maintenance_intervals": self.maintenance_intervals,
             "available": self.available,
             "machine_state": self.machine_state.value,
             "brewing": self.brewing,
@@ -326,7 +353,18 @@ class EspressoCareRuntime:
 
     @callback
     def _on_backflush_detected(self, event: BackflushDetected) -> None:
-        """Do what follows a manual backflush session the detector recognised."""
+        """Do what follows a manual backflush session the detector recognised.
+
+        Nothing is saved or notified here by default; call ``async_schedule_save`` when the
+        hook changes persisted state (the entities are notified after it returns).
+        """
+
+    @callback
+    def _on_shots_adjusted(self, count: int) -> None:
+        """Do what follows a correction of the counters by ``count`` shots (adjust_shots).
+
+        Called after the counters changed, before the entities are notified and the data saved.
+        """
 
     # ------------------------------------------------------------------ internals
 
@@ -490,11 +528,7 @@ class EspressoCareRuntime:
         self.recent_durations.append(self.last_shot_duration)
         self._on_shot(shot)
         # Saved at once (not delayed): a counted shot must survive a crash or restart.
-        self.entry.async_create_task(
-            self.hass,
-            self._store.async_save(self._as_stored()),
-            f"{DOMAIN} save {self.entry.entry_id}",
-        )
+        self.async_schedule_save()
         self.hass.bus.async_fire(
             EVENT_SHOT,
             {
