@@ -12,6 +12,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.espresso_care.const import CONF_BACKFLUSH_SWITCH, CONF_POWER_SENSOR, DOMAIN
 
@@ -20,7 +21,6 @@ from .conftest import ENTRY_ID, PLUG_SWITCH, POWER_ATTRIBUTES, POWER_SENSOR
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers import device_registry as dr, entity_registry as er
-    from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 POWER_ISSUE = f"{ENTRY_ID}_power_sensor_missing"
 SWITCH_ISSUE = f"{ENTRY_ID}_backflush_switch_missing"
@@ -124,6 +124,15 @@ async def test_fix_power_sensor(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_POWER_SENSOR: "not_power_sensor"}
+
+    MockConfigEntry(
+        domain=DOMAIN, title="Other", options={CONF_POWER_SENSOR: "sensor.other_power"}
+    ).add_to_hass(hass)
+    hass.states.async_set("sensor.other_power", "1.5", POWER_ATTRIBUTES)
+    result = dict(
+        await manager.async_configure(result["flow_id"], {CONF_POWER_SENSOR: "sensor.other_power"})
+    )
+    assert result["errors"] == {CONF_POWER_SENSOR: "already_configured"}
 
     result = dict(
         await manager.async_configure(

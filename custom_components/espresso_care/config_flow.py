@@ -140,18 +140,22 @@ def power_sensor_error(hass: HomeAssistant, entity_id: str) -> str | None:
     return None
 
 
+def validate_power_sensor(hass: HomeAssistant, entity_id: str, entry_id: str | None) -> str | None:
+    """Return the error key for a power sensor chosen for entry ``entry_id``, None if fine."""
+    if any(
+        entry.options.get(CONF_POWER_SENSOR) == entity_id
+        for entry in hass.config_entries.async_entries(DOMAIN, include_ignore=False)
+        if entry.entry_id != entry_id
+    ):
+        return "already_configured"
+    return power_sensor_error(hass, entity_id)
+
+
 def _sources_errors(
     hass: HomeAssistant, user_input: Mapping[str, Any], entry_id: str | None
 ) -> dict[str, str]:
     """Validate the source entities of a form; ``entry_id`` is the entry being changed."""
-    power_sensor = user_input[CONF_POWER_SENSOR]
-    if any(
-        entry.options.get(CONF_POWER_SENSOR) == power_sensor
-        for entry in hass.config_entries.async_entries(DOMAIN, include_ignore=False)
-        if entry.entry_id != entry_id
-    ):
-        return {CONF_POWER_SENSOR: "already_configured"}
-    if error := power_sensor_error(hass, power_sensor):
+    if error := validate_power_sensor(hass, user_input[CONF_POWER_SENSOR], entry_id):
         return {CONF_POWER_SENSOR: error}
     return {}
 

@@ -15,7 +15,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir, selector
 import voluptuous as vol
 
-from .config_flow import power_sensor_error
+from .config_flow import validate_power_sensor
 from .const import (
     CONF_BACKFLUSH_SWITCH,
     CONF_POWER_SENSOR,
@@ -100,7 +100,7 @@ class SourceEntityRepairFlow(RepairsFlow):
         if user_input is not None:
             new_entity_id: str | None = user_input.get(option)
             if option == CONF_POWER_SENSOR and (
-                error := power_sensor_error(self.hass, str(new_entity_id))
+                error := validate_power_sensor(self.hass, str(new_entity_id), entry.entry_id)
             ):
                 errors[option] = error
             else:
