@@ -102,6 +102,7 @@ class ShotDetector:
         "_main_len",
         "_nbins",
         "_paused",
+        "_prefix_heater",
         "_pump",
         "_pump_ranges",
         "_q",
@@ -167,6 +168,7 @@ class ShotDetector:
         self._main_end = 0.0
         self._run_overlong = False
         self._run_heater = False
+        self._prefix_heater = False
         # backflush session
         self._bf_count = 0
         self._bf_start = 0.0
@@ -306,7 +308,15 @@ class ShotDetector:
                 and now - self._seg_start >= self._main_len
             ):
                 self._run_overlong = True
-                events.append(ShotDiscarded(start=self._run_start, end=now, reason="too_long"))
+                start, end = self._run_start, self._main_end
+                if (
+                    self._main_len > 0.0
+                    and self._verdict(start, end, self._main_len, self._prefix_heater) is None
+                ):
+                    # a shot, then (after a short pause) a long draw: the shot stands alone
+                    events.append(ShotFinished(start=start, end=end))
+                else:
+                    events.append(ShotDiscarded(start=start, end=now, reason="too_long"))
             return
         if self._seg_pending:
             if now - self._seg_end <= settings.blip_seconds:
@@ -495,6 +505,7 @@ class ShotDetector:
             return
         self._seg_start = ts
         if self._run_open:
+            self._prefix_heater = self._run_heater
             return
         self._run_open = True
         self._run_start = ts
@@ -502,6 +513,7 @@ class ShotDetector:
         self._main_end = ts
         self._run_overlong = False
         self._run_heater = False
+        self._prefix_heater = False
         self._run_ranges = min(self._run_ranges, 0)
         events.append(ShotStarted(start=ts))
 
@@ -543,7 +555,6 @@ class ShotDetector:
             self._close_backflush(events)
 
     def _close_run(self, events: list[DetectorEvent]) -> None:
-        settings = self._settings
         if self._seg_pending:
             self._finalize_segment(events)
         self._run_open = False
@@ -552,23 +563,29 @@ class ShotDetector:
         if self._run_overlong:
             return
         start, end = self._run_start, self._main_end
+        reason = self._verdict(start, end, self._main_len, self._run_heater)
+        if reason is None:
+            events.append(ShotFinished(start=start, end=end))
+        else:
+            events.append(ShotDiscarded(start=start, end=end, reason=reason))
+
+    def _verdict(self, start: float, end: float, main: float, heater: bool) -> str | None:
+        """Return why a run from ``start`` to ``end`` is no shot, or None for a shot."""
+        settings = self._settings
         duration = end - start
         if duration < settings.shot_min_seconds:
-            reason = "too_short"
-        elif duration > settings.shot_max_seconds:
-            reason = "too_long"
-        elif self._main_len < 0.5 * duration:
-            reason = "pulses"
-        elif (
+            return "too_short"
+        if duration > settings.shot_max_seconds:
+            return "too_long"
+        if main < 0.5 * duration:
+            return "pulses"
+        if (
             settings.pump_only_max_seconds > 0.0
             and duration >= settings.pump_only_max_seconds
-            and not self._run_heater
+            and not heater
         ):
-            reason = "hot_water"
-        else:
-            events.append(ShotFinished(start=start, end=end))
-            return
-        events.append(ShotDiscarded(start=start, end=end, reason=reason))
+            return "hot_water"
+        return None
 
     def _discard_run(self, ts: float, reason: str, events: list[DetectorEvent]) -> None:
         self._run_open = False
