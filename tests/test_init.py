@@ -11,6 +11,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.espresso_care.const import (
+    CONF_BACKFLUSH_SWITCH,
     CONF_MACHINE_TYPE,
     CONF_POWER_SENSOR,
     CONF_SHOT_MAX_SECONDS,
@@ -21,7 +22,7 @@ from custom_components.espresso_care.const import (
 from custom_components.espresso_care.store import storage_key
 
 from .common import PUMP_WATTS, STANDBY_WATTS, pass_time, pull_shot, set_power
-from .conftest import ENTRY_ID, POWER_ATTRIBUTES, POWER_SENSOR
+from .conftest import ENTRY_ID, PLUG_SWITCH, POWER_ATTRIBUTES, POWER_SENSOR
 
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
@@ -303,3 +304,25 @@ async def test_migrate_newer_minor_version(hass: HomeAssistant, options: dict[st
     )
     await _setup(hass, entry)
     assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_follows_renamed_switch(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    plug_device: dr.DeviceEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """A renamed backflush switch is followed in the options."""
+    hass.states.async_set(POWER_SENSOR, "1.0", POWER_ATTRIBUTES)
+    hass.states.async_set(PLUG_SWITCH, "off")
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        config_entry, options={**config_entry.options, CONF_BACKFLUSH_SWITCH: PLUG_SWITCH}
+    )
+    await _setup(hass, config_entry)
+
+    entity_registry.async_update_entity(PLUG_SWITCH, new_entity_id="switch.espresso_pump")
+    await hass.async_block_till_done()
+    assert config_entry.options[CONF_BACKFLUSH_SWITCH] == "switch.espresso_pump"
+    assert config_entry.state is ConfigEntryState.LOADED
+    assert config_entry.runtime_data.backflush_switch == "switch.espresso_pump"

@@ -7,6 +7,7 @@ from unittest.mock import patch
 
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, Platform
 from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -207,14 +208,15 @@ async def test_unavailable_power_sensor(
 
 
 @pytest.mark.freeze_time("2026-05-04 08:00:00+00:00")
-@pytest.mark.usefixtures("init_integration")
 async def test_repeated_reports_keep_time(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_integration: MockConfigEntry
 ) -> None:
     """A plug re-reporting the same value (state_reported) is fed to the detector."""
+    detector = init_integration.runtime_data.detector
     await set_power(hass, freezer, PUMP_WATTS, after=10)
     for _ in range(5):
         await set_power(hass, freezer, PUMP_WATTS, after=5)
+        assert detector.snapshot()["last_sample"] == dt_util.utcnow().timestamp()
     await set_power(hass, freezer, STANDBY_WATTS, after=2)
     await pass_time(hass, freezer, 15)
     assert hass.states.get(LAST).state == "27.0"
