@@ -56,6 +56,7 @@ class ActivitySensor(SimEntity, SensorEntity):
     """Ground truth from the trace's labels, to compare with what Espresso Care detects."""
 
     _attr_device_class = SensorDeviceClass.ENUM
+    _attr_translation_key = "activity"  # translated states
     _attr_icon = "mdi:coffee-maker-outline"
 
     @property
