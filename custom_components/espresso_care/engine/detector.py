@@ -1,7 +1,7 @@
 """Shot detection from a smart plug's power readings.
 
 Model: a reading is ``heater + pump`` where the heater draws one of a few *levels* and the pump
-either nothing or its own draw ``Wp``:
+either nothing or its own draw (a vibration pump 40-65 W, a rotary pump ~170 W):
 
 - a PID heater (time-proportional output averaged by the plug) draws a multiple of a heater
   *step* ``q`` (heater power x duty granularity, e.g. 137 W on a 1370 W boiler);
@@ -9,23 +9,33 @@ either nothing or its own draw ``Wp``:
 - a thermoblock or capsule machine idles with PID pulses (multiples of ``q``) and heats at full
   power ``H`` while water flows.
 
-``q`` is learned as the most common small step between consecutive readings (PID heaters switch
-all the time), ``H`` as the plateau of the power-on heat-up (the pump never runs then), ``Wp``
-starts from the profile and is refined from clear pump readings. A reading is classified as
-*pump on* when ``reading - Wp`` sits on a heater level clearly better than ``reading`` itself,
-*pump off* in the opposite case and *ambiguous* otherwise (transition samples, where a 1 s
-average straddles a switch); an ambiguous reading keeps the previous pump state.
+``q`` is learned as the most common step between consecutive readings that also shows up as a
+reading itself (a PID heater switches all the time, its shortest pulse reads one step), ``H``
+as the plateau of the power-on heat-up (no water flows then; the lowest such plateau wins, as a
+brew right after power-on reads higher). A reading is *pump on* when ``reading - level`` lies
+in the profile's pump range for some heater level clearly better than ``reading`` matches a
+level itself, *pump off* in the opposite case and *ambiguous* otherwise. Ambiguous readings
+(a plug's average straddling a switch, or a model not learned yet) keep the pump state; one
+that is close to "pump off" and is not followed by another report for a few seconds means the
+pump stopped (an on-change plug does not report the small settling step after a transition).
 
 Pump on/off switches (timestamped with the first sample showing them, which keeps durations
-unbiased for polled plugs too) form *segments*; segments separated by pauses of at most
-``merge_gap_seconds`` (pre-infusion) form a *run*. When a run ends it is classified: a shot if
-its length is within ``[shot_min, shot_max]`` and one segment dominates it (a pre-infusion
-pause splits a shot into a short and a long part, while a series of equal short pulses is a
-backflush); shorter runs are flushes / refills, longer ones hot water. Short pulses separated
-by short pauses are grouped into backflush sessions.
+unbiased for polled plugs too) form *segments*; pauses shorter than ``blip_seconds`` do not
+split a segment. Segments separated by pauses of at most ``merge_gap_seconds`` (pre-infusion)
+form a *run*, which lasts from its first segment's start to the end of its longest segment
+(refill or flush pulses right after a shot do not lengthen it). When the pause after a run
+exceeds the merge gap (on a sample or a tick), the run is classified: a shot if its length is
+within ``[shot_min, shot_max]``, its longest segment covers at least half of it (pre-infusion
+is short and comes first; backflush pulses are all alike) and, where the profile asks for it,
+the heater came on (a thermoblock heats while water flows; a long draw through a single boiler
+without heating is hot water). A run that would exceed ``shot_max`` is discarded as soon as
+that is certain, except that a complete shot before a short pause stays a shot. Pulses of
+``pulse_min..pulse_max`` seconds separated by at most ``backflush_gap_seconds`` form a
+backflush session, reported when it has ``backflush_min_pulses``.
 
-Everything is O(1) per sample: a handful of scalars, a bounded step histogram and a bounded
-memo of the classification of recent reading values.
+Everything time-driven is evaluated the same way by ``feed`` (before the new sample) and by
+``tick``, so ticks only make events arrive earlier. Per sample the work is O(1): a handful of
+scalars, two bounded histograms and a bounded memo of the classification of reading values.
 """
 
 from __future__ import annotations

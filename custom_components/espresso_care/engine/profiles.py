@@ -80,13 +80,20 @@ _ROTARY: dict[str, float] = {"pump_min_watts": 155.0, "pump_max_watts": 190.0}
 #   up to ~1 s, flushes last 2-8 s: 12 s separates them. Heat exchangers and dual boilers refill
 #   their steam boiler with pump pulses of up to ~12 s, so they keep 15 s.
 # - shot_max: dual boilers (rotary pump, pressure profiling) pull long pre-infusion shots.
+# - steam_min: the steam boiler of a heat exchanger / dual boiler cycles its heater for 30-60 s
+#   on its own, so only a longer full-power run is taken for steaming.
 # - pump_only_max: a thermoblock / capsule machine heats the water while it flows, so a brew
 #   without the heater is impossible; a single boiler refills its boiler with cold water during
 #   a shot, so a long draw without the heater is hot water (from the steam wand).
 _PROFILES: dict[str, dict[str, float]] = {
     "single_boiler": {**_VIBE, "shot_min_seconds": 12.0, "pump_only_max_seconds": 45.0},
-    "heat_exchanger": {**_VIBE, "pump2_min_watts": 155.0, "pump2_max_watts": 190.0},
-    "dual_boiler": {**_ROTARY, "shot_max_seconds": 65.0},
+    "heat_exchanger": {
+        **_VIBE,
+        "pump2_min_watts": 155.0,
+        "pump2_max_watts": 190.0,
+        "steam_min_seconds": 75.0,
+    },
+    "dual_boiler": {**_ROTARY, "shot_max_seconds": 65.0, "steam_min_seconds": 75.0},
     "thermoblock": {**_VIBE, "shot_min_seconds": 12.0, "pump_only_max_seconds": 10.0},
     "capsule": {**_VIBE, "shot_min_seconds": 12.0, "pump_only_max_seconds": 10.0},
 }
