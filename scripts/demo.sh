@@ -24,6 +24,11 @@ export DEMO_TIME_ZONE=${DEMO_TIME_ZONE:-UTC}
 
 log() { printf '[demo] %s\n' "$*" >&2; }
 
+if ! [[ $DEMO_SPEED =~ ^[0-9]+([.][0-9]+)?$ ]] || ! awk -v s="$DEMO_SPEED" 'BEGIN { exit !(s >= 1 && s <= 100) }'; then
+    log "DEMO_SPEED must be a number from 1 to 100, not '$DEMO_SPEED'"
+    exit 2
+fi
+
 # 1. Python >= 3.13.2 and Home Assistant with what the demo's integrations need.
 bash scripts/bootstrap.sh requirements_demo.txt "$venv"
 constraints=$("$venv/bin/python" -c \
