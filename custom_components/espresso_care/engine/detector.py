@@ -75,11 +75,11 @@ _HEAT_PLATEAU_MIN_SECONDS = 10.0
 _PUMP_OFF = 0
 _PUMP_ON = 1
 _LEAN_OFF = 2  # ambiguous, closer to "no pump"
-_LEAN_ON = 3  # ambiguous, closer to "pump"
+_LEAN_ON = 3  # ambiguous, closer to "pump" (kept as it is)
 _AMBIGUOUS = 4  # far from every expected level (model not learned yet, grinder, ...)
 _LEAN_TOLERANCES = 3.0
 _PUMP_BIAS = 0.5
-# an ambiguous reading that holds this long (no new report) is taken for what it is closest to
+# an ambiguous reading near "no pump" that holds this long (no new report) means the pump stopped
 _AMBIGUOUS_HOLD_SECONDS = 3.0
 # runs with pump-alone readings in one range only needed before a two-pump profile picks it
 _RANGE_VOTES = 2
@@ -89,7 +89,6 @@ class ShotDetector:
     """Turns (timestamp, watts) samples into shot, backflush and machine state events."""
 
     __slots__ = (
-        "_amb_on",
         "_amb_ts",
         "_bf_count",
         "_bf_end",
@@ -152,7 +151,6 @@ class ShotDetector:
         self._run_ranges = 0 if len(self._pump_ranges) > 1 else -1
         self._range_votes = [0, 0]
         self._amb_ts: float | None = None
-        self._amb_on = False
         # a pump reading up to this can be the pump alone
         self._heater_above = (
             max(high for _, high in self._pump_ranges) + settings.level_tolerance_watts
@@ -281,7 +279,6 @@ class ShotDetector:
             # stopping): keep the pump state; if the plug reports nothing else, the value
             # settled near it (within the plug's report threshold), i.e. the pump is off
             self._amb_ts = ts
-            self._amb_on = False
 
         self._track_state(ts, watts, kind, events)
         return events
@@ -302,11 +299,9 @@ class ShotDetector:
         amb = self._amb_ts
         if amb is not None:
             if now - amb >= _AMBIGUOUS_HOLD_SECONDS:
+                # the reading near "no pump" held: the pump stopped when it came
                 self._amb_ts = None
-                if self._amb_on:
-                    if not self._pump:
-                        self._pump_on(amb, events)
-                elif self._pump:
+                if self._pump:
                     self._pump_off(amb)
             else:
                 # what happened after the ambiguous reading is not known yet
