@@ -122,8 +122,16 @@ def test_grinder_is_no_shot(watts: float, seconds: int) -> None:
     def grinder(t: float) -> float:
         return watts if WARM <= t < WARM + seconds else 0.0
 
-    samples = sample(WARM + 100, heater=pid_idle(step=158.0), extra=grinder)
-    assert shots(run(detector("thermoblock"), samples)) == []
+    # heat-up (the detector learns the full heater power), then PID pulses of 1-2 steps
+    def heater(t: float) -> float:
+        if t < 60:
+            return 1580.0
+        return 158.0 * (1 + int(t) % 2) if int(t) % 5 < 2 else 0.0
+
+    samples = [(T0 - 1000.0, 0.5), *sample(WARM + 100, heater=heater, extra=grinder)]
+    events = run(detector("thermoblock"), samples)
+    assert shots(events) == []
+    assert max(w for _, w in samples if w is not None) > 500  # grinder + 2 steps
 
 
 def test_manual_backflush_is_detected_and_no_shot() -> None:

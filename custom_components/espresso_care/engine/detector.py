@@ -101,6 +101,7 @@ class ShotDetector:
         "_heat_sum",
         "_heat_time",
         "_heater_above",
+        "_heater_on",
         "_heating",
         "_heating_since",
         "_high_since",
@@ -144,6 +145,8 @@ class ShotDetector:
         # learned model
         self._q = 0.0
         self._full = 0.0
+        # a pump reading from this up has the heater on (see heater_on_ratio)
+        self._heater_on = settings.high_watts
         self._pump_ranges = [(settings.pump_min_watts, settings.pump_max_watts)]
         if settings.pump2_max_watts > 0.0:
             self._pump_ranges.append((settings.pump2_min_watts, settings.pump2_max_watts))
@@ -267,7 +270,7 @@ class ShotDetector:
                     self._pump_on_unseen(ts)
                 else:
                     self._pump_on(ts, events)
-            if watts >= self._settings.high_watts:
+            if watts >= self._heater_on:
                 self._run_heater = True
             elif self._run_ranges >= 0 and watts <= self._heater_above:
                 self._run_ranges |= self._range_bit(watts)
@@ -677,6 +680,9 @@ class ShotDetector:
                 level = self._heat_sum / self._heat_time
                 if self._full == 0.0 or level < self._full:
                     self._full = level
+                    self._heater_on = max(
+                        self._settings.high_watts, self._settings.heater_on_ratio * level
+                    )
                     self._cache.clear()
 
     def _derive_state(self, now: float, events: list[DetectorEvent]) -> None:

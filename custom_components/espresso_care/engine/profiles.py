@@ -36,10 +36,13 @@ class DetectorSettings:
     pulse_min_seconds / pulse_max_seconds: length of a backflush pulse.
     backflush_gap_seconds: longest pause between two pulses of one backflush session.
     backflush_min_pulses: pulses needed to call a session a backflush.
-    pump_only_max_seconds: a pump run at least this long during which the heater never drew
-        ``high_watts`` is not a shot (0 disables the rule): a single boiler refills with cold
-        water during a shot, so a long draw without heating is hot water; a thermoblock heats
-        the water as it flows, so a brew without it is impossible (a grinder, a refill).
+    pump_only_max_seconds: a pump run at least this long during which the heater never came on
+        is not a shot (0 disables the rule): a single boiler refills with cold water during a
+        shot, so a long draw without heating is hot water; a thermoblock heats the water as it
+        flows, so a brew without it is impossible (a grinder, a refill).
+    heater_on_ratio: "the heater came on" means a reading of at least ``high_watts`` and this
+        fraction of the learned full heater power (a thermoblock brews at full power, while a
+        grinder over a few PID steps reads ~500 W).
     steam_min_seconds: a heater-only full-power run this long (outside heat-up) is steaming.
     off_after_seconds: standby this long means the machine is off.
     """
@@ -64,6 +67,7 @@ class DetectorSettings:
     backflush_gap_seconds: float = 20.0
     backflush_min_pulses: float = 4.0
     pump_only_max_seconds: float = 0.0
+    heater_on_ratio: float = 0.0
     steam_min_seconds: float = 45.0
     off_after_seconds: float = 900.0
 
@@ -74,6 +78,7 @@ class DetectorSettings:
 
 _VIBE: dict[str, float] = {"pump_min_watts": 38.0, "pump_max_watts": 70.0}
 _ROTARY: dict[str, float] = {"pump_min_watts": 155.0, "pump_max_watts": 190.0}
+_FLOW_HEATER: dict[str, float] = {**_VIBE, "pump_only_max_seconds": 10.0, "heater_on_ratio": 0.8}
 
 # Defaults per machine type.
 # - shot_min: the shortest shots (ristretto) take 12-15 s and a measured duration is off by
@@ -94,8 +99,8 @@ _PROFILES: dict[str, dict[str, float]] = {
         "steam_min_seconds": 75.0,
     },
     "dual_boiler": {**_ROTARY, "shot_max_seconds": 65.0, "steam_min_seconds": 75.0},
-    "thermoblock": {**_VIBE, "shot_min_seconds": 12.0, "pump_only_max_seconds": 10.0},
-    "capsule": {**_VIBE, "shot_min_seconds": 12.0, "pump_only_max_seconds": 10.0},
+    "thermoblock": {**_FLOW_HEATER, "shot_min_seconds": 12.0},
+    "capsule": {**_FLOW_HEATER, "shot_min_seconds": 12.0},
 }
 
 # Allowed range of each numeric setting (inclusive).
@@ -115,6 +120,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "merge_gap_seconds": (0.0, 60.0),
     "blip_seconds": (0.0, 30.0),
     "pump_only_max_seconds": (0.0, 600.0),
+    "heater_on_ratio": (0.0, 1.5),
     "pulse_min_seconds": (0.0, 60.0),
     "pulse_max_seconds": (0.5, 120.0),
     "backflush_gap_seconds": (1.0, 300.0),
