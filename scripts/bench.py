@@ -22,9 +22,7 @@ import time
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from traces import ROOT, Score, Trace, find_traces, replay, score, settings_for
-
-from custom_components.espresso_care.engine.detector import ShotDetector
+from traces import ROOT, Score, ShotDetector, Trace, find_traces, replay, score, settings_for
 
 DEFAULT_TRACES = ROOT.parent / "shared" / "traces"
 TICK_SECONDS = 5.0

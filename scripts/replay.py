@@ -19,9 +19,7 @@ import sys
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from traces import Replay, format_time, load_samples, load_trace, replay
-
-from custom_components.espresso_care.engine.profiles import MACHINE_TYPES
+from traces import MACHINE_TYPES, Replay, format_time, load_samples, load_trace, replay
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

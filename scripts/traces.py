@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+import importlib
+import importlib.util
 import json
 from pathlib import Path
 import sys
@@ -17,18 +19,46 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
+    from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+ENGINE_DIR = ROOT / "custom_components" / "espresso_care" / "engine"
+ENGINE_PACKAGE = "espresso_care_engine"
 
-from custom_components.espresso_care.engine.detector import ShotDetector  # noqa: E402
-from custom_components.espresso_care.engine.events import (  # noqa: E402
-    BackflushDetected,
-    ShotFinished,
-)
-from custom_components.espresso_care.engine.profiles import settings_for  # noqa: E402
-from custom_components.espresso_care.engine.units import to_watts  # noqa: E402
+
+def _load_engine() -> ModuleType:
+    """Import the pure-Python engine package on its own, under ``ENGINE_PACKAGE``.
+
+    ``custom_components.espresso_care`` itself is the Home Assistant glue: importing the engine
+    through it would import Home Assistant (seconds of start-up, and a dependency the replay
+    and bench tools do not need). The engine only uses relative imports, so it loads fine as a
+    package of its own.
+    """
+    if ENGINE_PACKAGE in sys.modules:
+        return sys.modules[ENGINE_PACKAGE]
+    spec = importlib.util.spec_from_file_location(
+        ENGINE_PACKAGE, ENGINE_DIR / "__init__.py", submodule_search_locations=[str(ENGINE_DIR)]
+    )
+    if spec is None or spec.loader is None:  # pragma: no cover - the file is part of the repo
+        raise ImportError(f"cannot load the engine from {ENGINE_DIR}")
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[ENGINE_PACKAGE] = package
+    spec.loader.exec_module(package)
+    return package
+
+
+_load_engine()
+_detector = importlib.import_module(f"{ENGINE_PACKAGE}.detector")
+_events = importlib.import_module(f"{ENGINE_PACKAGE}.events")
+_profiles = importlib.import_module(f"{ENGINE_PACKAGE}.profiles")
+_units = importlib.import_module(f"{ENGINE_PACKAGE}.units")
+
+ShotDetector = _detector.ShotDetector
+BackflushDetected = _events.BackflushDetected
+ShotFinished = _events.ShotFinished
+MACHINE_TYPES: tuple[str, ...] = _profiles.MACHINE_TYPES
+settings_for = _profiles.settings_for
+to_watts = _units.to_watts
 
 # labels' machine_kind -> integration machine type
 KIND_TO_TYPE = {

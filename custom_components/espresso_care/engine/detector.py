@@ -633,29 +633,45 @@ class ShotDetector:
 
     def _track_state(self, ts: float, watts: float, kind: int, events: list[DetectorEvent]) -> None:
         settings = self._settings
+        state = self._state
         if watts < settings.standby_watts:
             if self._standby_since is None:
                 self._standby_since = ts
+            due = (
+                state is not MachineState.OFF
+                and ts - self._standby_since >= settings.off_after_seconds
+            )
         else:
             self._standby_since = None
-            if self._state is MachineState.OFF:
+            due = state is MachineState.OFF
+            if due:
                 self._heating = True
                 self._heating_since = ts
                 self._heat_sum = self._heat_time = self._heat_max = 0.0
                 self._heat_prev_w = 0.0
-        high = watts >= settings.high_watts and kind != _PUMP_ON
-        if high:
+        if watts >= settings.high_watts and kind != _PUMP_ON:
+            high = True
             if self._high_since is None:
                 self._high_since = ts
+            elif (
+                state is not MachineState.STEAMING
+                and ts - self._high_since >= settings.steam_min_seconds
+            ):
+                due = True
         else:
+            high = False
             self._high_since = None
+            due = due or state is MachineState.STEAMING
         if self._heating:
+            due = True
             if kind == _PUMP_ON:
                 # water is flowing: this is no pure heat-up (brew right after power-on)
                 self._heating = False
             else:
                 self._track_heat_up(ts, watts if high else 0.0)
-        self._derive_state(ts, events)
+        # the state can only change on an event, an edge or a deadline passed
+        if due or events or self._bf_count or state is MachineState.BACKFLUSHING:
+            self._derive_state(ts, events)
 
     def _track_heat_up(self, ts: float, heater: float) -> None:
         """Learn the full heater power from the power-on heat-up plateau."""
