@@ -547,9 +547,15 @@ class ShotDetector:
         self._seg_pending = False
         start, end = self._seg_start, self._seg_end
         length = end - start
+        first = self._main_len == 0.0
         if length > self._main_len:
             self._main_len = length
             self._main_end = end
+        if first and length < settings.pulse_min_seconds and self._run_open:
+            # a lone blip (a plug's average catching a heater switch) does not open a run
+            # that a shot starting a few seconds later would be merged into
+            self._close_run(events)
+            return
         if settings.pulse_min_seconds <= length <= settings.pulse_max_seconds:
             if self._bf_count and start - self._bf_end <= settings.backflush_gap_seconds:
                 self._bf_count += 1
