@@ -224,6 +224,7 @@ class ShotDetector:
             "state": str(self._state),
             "heater_step_watts": round(self._q, 1) or None,
             "heater_full_watts": round(self._full, 1) or None,
+            "pump_watts": " or ".join(f"{low:g}-{high:g}" for low, high in self._pump_ranges),
             "brewing": self.brewing,
             "paused": self._paused,
             "last_sample": None if self._last_ts == -_INF else self._last_ts,
