@@ -218,6 +218,7 @@ async def test_options_flow(hass: HomeAssistant, init_integration: MockConfigEnt
         CONF_DESCALE_EVERY_SHOTS: 500,
         CONF_DESCALE_EVERY_DAYS: 60,
         CONF_BACKFLUSH_SWITCH: PLUG_SWITCH,
+        "require_arming": False,  # the arming gate of the automated backflush, off by default
     }
     assert isinstance(entry.options[CONF_BACKFLUSH_EVERY_SHOTS], int)
     # The entry was reloaded: the detector runs with the new settings.

@@ -25,7 +25,7 @@ def _describer(hass: HomeAssistant) -> Callable[[Event], dict[str, Any]]:
         described[(domain, event_type)] = describe
 
     async_describe_events(hass, register)
-    assert set(described) == {(DOMAIN, EVENT_SHOT)}
+    assert (DOMAIN, EVENT_SHOT) in described
     return described[(DOMAIN, EVENT_SHOT)]
 
 

@@ -73,7 +73,7 @@ async def test_device(
     assert ENTRY_ID not in device_registry.async_get(plug_device.id).config_entries
 
     entries = er.async_entries_for_config_entry(entity_registry, ENTRY_ID)
-    assert len(entries) == 6
+    assert len(entries) == 20
     assert {entry.device_id for entry in entries} == {device.id}
     assert {entry.unique_id for entry in entries} == {
         f"{ENTRY_ID}_{key}"
@@ -84,6 +84,13 @@ async def test_device(
             "average_shot_duration",
             "machine_state",
             "brewing",
+            # Maintenance (issue 4).
+            *(f"shots_since_{task}" for task in ("backflush", "clean", "descale")),
+            *(f"{task}_last_done" for task in ("backflush", "clean", "descale")),
+            *(f"{task}_due" for task in ("backflush", "clean", "descale")),
+            "shot_time_drift",
+            *(f"mark_{task}_done" for task in ("backflush", "clean", "descale")),
+            "maintenance",
         )
     }
     # The plug's entities are untouched.

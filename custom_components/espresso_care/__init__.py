@@ -111,7 +111,11 @@ def _async_follow_source(hass: HomeAssistant, entry: EspressoCareConfigEntry, op
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: EspressoCareConfigEntry) -> bool:
-    """Unload one espresso machine (pending saves are awaited by the config entry)."""
+    """Unload one espresso machine (pending saves are awaited by the config entry).
+
+    A running backflush is aborted first and its switch-off awaited, before the entities go.
+    """
+    await entry.runtime_data.backflush.async_shutdown()
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.binary_sensor import (
     BinarySensorDeviceClass,
@@ -11,6 +11,8 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 
+from . import maintenance
+from .engine.maintenance import Task
 from .entity import EspressoCareEntity, EspressoCareEntityDescription
 
 if TYPE_CHECKING:
@@ -31,6 +33,7 @@ class EspressoCareBinarySensorEntityDescription(
     """A binary sensor reading its value from the runtime."""
 
     is_on_fn: Callable[[EspressoCareRuntime], bool | None]
+    attributes_fn: Callable[[EspressoCareRuntime], dict[str, Any]] | None = None
 
 
 BINARY_SENSORS: tuple[EspressoCareBinarySensorEntityDescription, ...] = (
@@ -39,6 +42,25 @@ BINARY_SENSORS: tuple[EspressoCareBinarySensorEntityDescription, ...] = (
         translation_key="brewing",
         device_class=BinarySensorDeviceClass.RUNNING,
         is_on_fn=lambda runtime: runtime.brewing,
+    ),
+    # Maintenance (issue 4): one "due" problem per task, and the shot time drift.
+    *(
+        EspressoCareBinarySensorEntityDescription(
+            key=f"{task}_due",
+            translation_key=f"{task}_due",
+            device_class=BinarySensorDeviceClass.PROBLEM,
+            available_fn=lambda _: True,
+            is_on_fn=maintenance.due_fn(task),
+        )
+        for task in Task
+    ),
+    EspressoCareBinarySensorEntityDescription(
+        key="shot_time_drift",
+        translation_key="shot_time_drift",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        available_fn=lambda _: True,
+        is_on_fn=lambda runtime: runtime.maintenance.drift.is_drifting,
+        attributes_fn=lambda runtime: runtime.maintenance.drift_attributes,
     ),
 )
 
@@ -66,3 +88,10 @@ class EspressoCareBinarySensor(EspressoCareEntity, BinarySensorEntity):
     def is_on(self) -> bool | None:
         """State from the runtime."""
         return self.entity_description.is_on_fn(self.runtime)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Attributes from the runtime (the shot time drift's durations)."""
+        if self.entity_description.attributes_fn is None:
+            return None
+        return self.entity_description.attributes_fn(self.runtime)

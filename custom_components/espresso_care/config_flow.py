@@ -24,23 +24,32 @@ import voluptuous as vol
 from .const import (
     CONF_BACKFLUSH_SWITCH,
     CONF_MACHINE_TYPE,
+    CONF_MARK_DETECTED_BACKFLUSH,
     CONF_NAME,
     CONF_POWER_SENSOR,
+    CONF_REQUIRE_ARMING,
     CONF_SHOT_MAX_SECONDS,
     CONF_SHOT_MIN_SECONDS,
+    CONF_SHOT_TIME_DRIFT_PERCENT,
     CONF_SWITCH_ROLE,
     DEFAULT_MACHINE_TYPE,
+    DEFAULT_MARK_DETECTED_BACKFLUSH,
     DEFAULT_NAME,
+    DEFAULT_SHOT_TIME_DRIFT_PERCENT,
     DEFAULT_SWITCH_ROLE,
     DOMAIN,
+    LAST_DONE_OPTIONS,
     MAINTENANCE_DEFAULTS,
     MAX_INTERVAL_DAYS,
     MAX_INTERVAL_SHOTS,
+    MAX_SHOT_TIME_DRIFT_PERCENT,
+    MIN_SHOT_TIME_DRIFT_PERCENT,
     POWER_UNITS,
     SWITCH_ROLES,
 )
 from .engine.profiles import MACHINE_TYPES, settings_for
 from .engine.units import to_watts
+from .maintenance import last_done_errors
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -99,6 +108,21 @@ def _interval_selector(maximum: int) -> selector.NumberSelector:
     )
 
 
+# Maintenance (issue 4): drift sensitivity, detected backflushes, last-done dates.
+MAINTENANCE_OPTIONS: dict[Any, Any] = {
+    vol.Optional(CONF_SHOT_TIME_DRIFT_PERCENT): selector.NumberSelector(
+        selector.NumberSelectorConfig(
+            min=MIN_SHOT_TIME_DRIFT_PERCENT,
+            max=MAX_SHOT_TIME_DRIFT_PERCENT,
+            step=1,
+            unit_of_measurement="%",
+            mode=selector.NumberSelectorMode.BOX,
+        )
+    ),
+    vol.Optional(CONF_MARK_DETECTED_BACKFLUSH): selector.BooleanSelector(),
+    **{vol.Optional(key): selector.DateTimeSelector() for key in LAST_DONE_OPTIONS.values()},
+}
+
 OPTIONS_SCHEMA = SOURCES_SCHEMA.extend(
     {
         vol.Required(CONF_SHOT_MIN_SECONDS): _seconds_selector(300),
@@ -109,8 +133,9 @@ OPTIONS_SCHEMA = SOURCES_SCHEMA.extend(
             )
             for key in MAINTENANCE_DEFAULTS
         },
+        **MAINTENANCE_OPTIONS,
     }
-)
+).extend({vol.Optional(CONF_REQUIRE_ARMING, default=False): selector.BooleanSelector()})
 
 
 def power_sensor_error(hass: HomeAssistant, entity_id: str) -> str | None:
@@ -229,9 +254,16 @@ class EspressoCareOptionsFlow(OptionsFlowWithReload):
             errors = _sources_errors(self.hass, user_input, entry.entry_id)
             if user_input[CONF_SHOT_MIN_SECONDS] >= user_input[CONF_SHOT_MAX_SECONDS]:
                 errors[CONF_SHOT_MIN_SECONDS] = "shot_min_not_below_max"
+            errors.update(last_done_errors(user_input))
             if not errors:
+                # An emptied last-done date is removed (it is applied once, see maintenance.py).
+                current = {
+                    key: value
+                    for key, value in entry.options.items()
+                    if key not in LAST_DONE_OPTIONS.values()
+                }
                 return self.async_create_entry(
-                    data=_merge_options(entry.options, self._normalise(user_input))
+                    data=_merge_options(current, self._normalise(user_input))
                 )
 
         profile = settings_for(entry.options.get(CONF_MACHINE_TYPE, DEFAULT_MACHINE_TYPE))
@@ -239,6 +271,8 @@ class EspressoCareOptionsFlow(OptionsFlowWithReload):
             CONF_SHOT_MIN_SECONDS: profile.shot_min_seconds,
             CONF_SHOT_MAX_SECONDS: profile.shot_max_seconds,
             **MAINTENANCE_DEFAULTS,
+            CONF_SHOT_TIME_DRIFT_PERCENT: DEFAULT_SHOT_TIME_DRIFT_PERCENT,
+            CONF_MARK_DETECTED_BACKFLUSH: DEFAULT_MARK_DETECTED_BACKFLUSH,
             **entry.options,
             **(user_input or {}),
         }
@@ -256,4 +290,6 @@ class EspressoCareOptionsFlow(OptionsFlowWithReload):
             options[key] = int(options[key])
         for key in (CONF_SHOT_MIN_SECONDS, CONF_SHOT_MAX_SECONDS):
             options[key] = float(options[key])
+        if CONF_SHOT_TIME_DRIFT_PERCENT in options:
+            options[CONF_SHOT_TIME_DRIFT_PERCENT] = int(options[CONF_SHOT_TIME_DRIFT_PERCENT])
         return options

@@ -9,7 +9,13 @@ from homeassistant.const import Platform
 
 DOMAIN: Final = "espresso_care"
 
-PLATFORMS: Final[tuple[Platform, ...]] = (Platform.BINARY_SENSOR, Platform.SENSOR)
+PLATFORMS: Final[tuple[Platform, ...]] = (
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.SENSOR,
+    Platform.SWITCH,
+    Platform.TODO,
+)
 
 # Config entry options (helpers keep everything in options, data stays empty).
 CONF_NAME: Final = "name"
@@ -25,6 +31,7 @@ CONF_CLEAN_EVERY_SHOTS: Final = "clean_every_shots"
 CONF_CLEAN_EVERY_DAYS: Final = "clean_every_days"
 CONF_DESCALE_EVERY_SHOTS: Final = "descale_every_shots"
 CONF_DESCALE_EVERY_DAYS: Final = "descale_every_days"
+CONF_REQUIRE_ARMING: Final = "require_arming"
 
 DEFAULT_NAME: Final = "Espresso machine"
 DEFAULT_MACHINE_TYPE: Final = "single_boiler"
@@ -45,6 +52,23 @@ MAINTENANCE_DEFAULTS: Final[dict[str, int]] = {
 }
 MAX_INTERVAL_SHOTS: Final = 1000
 MAX_INTERVAL_DAYS: Final = 730
+
+# Maintenance options besides the intervals (issue 4).
+CONF_BACKFLUSH_LAST_DONE: Final = "backflush_last_done"
+CONF_CLEAN_LAST_DONE: Final = "clean_last_done"
+CONF_DESCALE_LAST_DONE: Final = "descale_last_done"
+# Last-done option of each task (keyed by the task's value).
+LAST_DONE_OPTIONS: Final[dict[str, str]] = {
+    "backflush": CONF_BACKFLUSH_LAST_DONE,
+    "clean": CONF_CLEAN_LAST_DONE,
+    "descale": CONF_DESCALE_LAST_DONE,
+}
+CONF_MARK_DETECTED_BACKFLUSH: Final = "mark_detected_backflush"
+DEFAULT_MARK_DETECTED_BACKFLUSH: Final = True
+CONF_SHOT_TIME_DRIFT_PERCENT: Final = "shot_time_drift_percent"
+DEFAULT_SHOT_TIME_DRIFT_PERCENT: Final = 25
+MIN_SHOT_TIME_DRIFT_PERCENT: Final = 5
+MAX_SHOT_TIME_DRIFT_PERCENT: Final = 100
 
 # Device model shown for each machine type (the device registry has no translations).
 MACHINE_TYPE_MODELS: Final[dict[str, str]] = {
@@ -72,6 +96,23 @@ ATTR_TOTAL_SHOTS: Final = "total_shots"
 SERVICE_ADJUST_SHOTS: Final = "adjust_shots"
 ATTR_COUNT: Final = "count"
 ADJUST_SHOTS_LIMIT: Final = 50
+SERVICE_MARK_DONE: Final = "mark_done"
+ATTR_WHEN: Final = "when"
+
+# Maintenance events (issue 4); ``task`` is ATTR_TASK.
+EVENT_MAINTENANCE_DUE: Final = "espresso_care_maintenance_due"
+EVENT_MAINTENANCE_DONE: Final = "espresso_care_maintenance_done"
+EVENT_BACKFLUSH_DETECTED: Final = "espresso_care_backflush_detected"
+ATTR_SOURCE: Final = "source"
+ATTR_PULSES: Final = "pulses"
+# Where a "done" came from (``source`` of espresso_care_maintenance_done); the backflush
+# runner's is MAINTENANCE_SOURCE_BACKFLUSH_ROUTINE.
+SOURCE_BUTTON: Final = "button"
+SOURCE_ACTION: Final = "action"
+SOURCE_TODO: Final = "todo"
+SOURCE_DETECTED: Final = "detected"
+# Re-evaluate the day-based maintenance rules at least this often.
+MAINTENANCE_CHECK_INTERVAL: Final = timedelta(minutes=1)
 
 # Runtime tuning.
 TICK_INTERVAL: Final = timedelta(seconds=5)
@@ -81,3 +122,24 @@ RECENT_EVENTS: Final = 20
 # Repair issues (issue_id is f"{entry_id}_{key}").
 ISSUE_POWER_SENSOR_MISSING: Final = "power_sensor_missing"
 ISSUE_BACKFLUSH_SWITCH_MISSING: Final = "backflush_switch_missing"
+
+# Automated backflush (issue 5).
+SERVICE_START_BACKFLUSH: Final = "start_backflush"
+SERVICE_STOP_BACKFLUSH: Final = "stop_backflush"
+EVENT_BACKFLUSH_STARTED: Final = "espresso_care_backflush_started"
+EVENT_BACKFLUSH_RINSE: Final = "espresso_care_backflush_rinse"
+EVENT_BACKFLUSH_FINISHED: Final = "espresso_care_backflush_finished"
+EVENT_BACKFLUSH_ABORTED: Final = "espresso_care_backflush_aborted"
+ATTR_PROGRAM: Final = "program"
+ATTR_TASK: Final = "task"
+ATTR_CYCLES: Final = "cycles"
+ATTR_ON_SECONDS: Final = "on_seconds"
+ATTR_OFF_SECONDS: Final = "off_seconds"
+ATTR_RINSE_CYCLES: Final = "rinse_cycles"
+ATTR_RINSE_PAUSE_SECONDS: Final = "rinse_pause_seconds"
+ATTR_CYCLES_DONE: Final = "cycles_done"
+ATTR_REASON: Final = "reason"
+ATTR_PAUSE_SECONDS: Final = "pause_seconds"
+ATTR_LIFT_BREW_LEVER: Final = "lift_brew_lever"
+ARM_SECONDS: Final = 60
+MAINTENANCE_SOURCE_BACKFLUSH_ROUTINE: Final = "backflush_routine"

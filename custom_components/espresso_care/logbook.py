@@ -15,15 +15,45 @@ from homeassistant.helpers import entity_registry as er
 
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
+    ATTR_CYCLES,
+    ATTR_CYCLES_DONE,
     ATTR_DURATION_S,
+    ATTR_LIFT_BREW_LEVER,
     ATTR_NAME,
+    ATTR_ON_SECONDS,
+    ATTR_PROGRAM,
+    ATTR_PULSES,
+    ATTR_REASON,
+    ATTR_SOURCE,
+    ATTR_TASK,
     ATTR_TOTAL_SHOTS,
     DOMAIN,
+    EVENT_BACKFLUSH_ABORTED,
+    EVENT_BACKFLUSH_DETECTED,
+    EVENT_BACKFLUSH_FINISHED,
+    EVENT_BACKFLUSH_RINSE,
+    EVENT_BACKFLUSH_STARTED,
+    EVENT_MAINTENANCE_DONE,
+    EVENT_MAINTENANCE_DUE,
     EVENT_SHOT,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+# The logbook has no translations; its messages are English, as core's are.
+LOGBOOK_TASK_NAMES = {
+    "backflush": "a backflush",
+    "clean": "a detergent clean",
+    "descale": "descaling",
+}
+LOGBOOK_SOURCES = {
+    "button": "button",
+    "action": "action",
+    "todo": "to-do list",
+    "backflush_routine": "automated backflush",
+    "detected": "recognised from the power",
+}
 
 
 @callback
@@ -50,3 +80,64 @@ def async_describe_events(
         return description
 
     async_describe_event(DOMAIN, EVENT_SHOT, async_describe_shot)
+
+    @callback
+    def async_describe_backflush(event: Event) -> dict[str, Any]:
+        data = event.data
+        if event.event_type == EVENT_BACKFLUSH_STARTED:
+            program = data[ATTR_PROGRAM]
+            message = (
+                f"started an automated {program[ATTR_TASK]} "
+                f"({program[ATTR_CYCLES]} cycles of {program[ATTR_ON_SECONDS]} s)"
+            )
+        elif event.event_type == EVENT_BACKFLUSH_RINSE:
+            message = "paused the automated clean: rinse the basket for the rinse cycles"
+        elif event.event_type == EVENT_BACKFLUSH_FINISHED:
+            message = f"finished the automated {data[ATTR_TASK]} ({data[ATTR_CYCLES_DONE]} cycles)"
+        else:
+            message = f"aborted the automated {data[ATTR_TASK]} ({data[ATTR_REASON]})"
+        if data.get(ATTR_LIFT_BREW_LEVER):
+            message += "; lift the brew lever before switching the machine on"
+        description: dict[str, Any] = {
+            LOGBOOK_ENTRY_NAME: data[ATTR_NAME],
+            LOGBOOK_ENTRY_MESSAGE: message,
+        }
+        if entity_id := er.async_get(hass).async_get_entity_id(
+            Platform.SWITCH, DOMAIN, f"{data[ATTR_CONFIG_ENTRY_ID]}_backflush"
+        ):
+            description[LOGBOOK_ENTRY_ENTITY_ID] = entity_id
+        return description
+
+    for event_type in (
+        EVENT_BACKFLUSH_STARTED,
+        EVENT_BACKFLUSH_RINSE,
+        EVENT_BACKFLUSH_FINISHED,
+        EVENT_BACKFLUSH_ABORTED,
+    ):
+        async_describe_event(DOMAIN, event_type, async_describe_backflush)
+
+    @callback
+    def async_describe_maintenance(event: Event) -> dict[str, Any]:
+        data = event.data
+        task = data.get(ATTR_TASK, "backflush")  # a detected backflush has none
+        name = LOGBOOK_TASK_NAMES.get(task, task)
+        if event.event_type == EVENT_MAINTENANCE_DUE:
+            message = f"is due for {name}"
+        elif event.event_type == EVENT_MAINTENANCE_DONE:
+            message = (
+                f"had {name} done ({LOGBOOK_SOURCES.get(data[ATTR_SOURCE], data[ATTR_SOURCE])})"
+            )
+        else:
+            message = f"was backflushed by hand ({data[ATTR_PULSES]} pulses)"
+        description: dict[str, Any] = {
+            LOGBOOK_ENTRY_NAME: data[ATTR_NAME],
+            LOGBOOK_ENTRY_MESSAGE: message,
+        }
+        if entity_id := er.async_get(hass).async_get_entity_id(
+            Platform.BINARY_SENSOR, DOMAIN, f"{data[ATTR_CONFIG_ENTRY_ID]}_{task}_due"
+        ):
+            description[LOGBOOK_ENTRY_ENTITY_ID] = entity_id
+        return description
+
+    for event_type in (EVENT_MAINTENANCE_DUE, EVENT_MAINTENANCE_DONE, EVENT_BACKFLUSH_DETECTED):
+        async_describe_event(DOMAIN, event_type, async_describe_maintenance)

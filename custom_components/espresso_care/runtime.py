@@ -16,6 +16,11 @@ Where later features hook in:
   tuple whose ``value_fn`` reads the runtime (a new platform also goes into
   ``const.PLATFORMS``); call ``async_update_listeners`` after a change that does not come from
   the detector, and tie any timer to ``entry.async_on_unload``.
+- Maintenance (issue 4, done): ``self.maintenance`` (maintenance.py) holds the schedule and
+  the shot time drift. The backflush runner records a finished routine with
+  ``await runtime.maintenance.async_mark_done(task, source="backflush_routine")`` (``task`` a
+  ``engine.maintenance.Task`` or its value; a clean also marks the backflush; it notifies the
+  entities, fires ``espresso_care_maintenance_done`` and saves).
 - Automated backflush (issue 5): ``pause_detection`` before the runner drives the pump and
   ``resume_detection`` afterwards, so the runner's pump pulses are not counted as shots;
   ``async_turn_backflush_switch`` switches the configured switch (``switch_role`` tells
@@ -61,6 +66,7 @@ from homeassistant.helpers.event import (
 from homeassistant.helpers.start import async_at_started
 from homeassistant.util import dt as dt_util
 
+from .backflush import BackflushRunner
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
     ATTR_DURATION_S,
@@ -93,6 +99,7 @@ from .engine.events import (
     StateChanged,
 )
 from .engine.units import to_watts
+from .maintenance import MaintenanceManager
 from .repairs import async_create_source_issue, async_delete_source_issue
 
 if TYPE_CHECKING:
@@ -176,6 +183,12 @@ class EspressoCareRuntime:
         self._store = store
         self._listeners: list[CALLBACK_TYPE] = []
         self._unavailable_logged = False
+        # Automated backflush (issue 5): owns the switch, see backflush.py.
+        self.backflush = BackflushRunner(self, stored.get("backflush_run"))
+        # Maintenance schedule and shot time drift (issue 4), see maintenance.py.
+        self.maintenance = MaintenanceManager(
+            hass, self, stored.get("maintenance"), list(self.recent_durations)
+        )
 
     # ------------------------------------------------------------------ public API
 
@@ -274,6 +287,8 @@ class EspressoCareRuntime:
             async_track_time_change(self.hass, self._async_midnight, hour=0, minute=0, second=0)
         )
         entry.async_on_unload(async_at_started(self.hass, self._async_check_sources))
+        self.backflush.async_start()
+        self.maintenance.async_start()
 
         # The first reading of a fresh detector: a pump run already going on (a restart or
         # reload in the middle of a shot) is never counted by the detector.
@@ -339,6 +354,8 @@ class EspressoCareRuntime:
             "detector": self.detector.snapshot(),
             "counters": self._as_stored(),
             "recent_events": list(self.recent_events),
+            "backflush": self.backflush.as_diagnostics(),
+            "maintenance": self.maintenance.as_diagnostics(),
         }
 
     # ------------------------------------------------------------------ hooks
@@ -350,6 +367,7 @@ class EspressoCareRuntime:
         Called after the counters were updated, before they are saved and the event is fired.
         The maintenance schedule records the shot here.
         """
+        self.maintenance.record_shot(shot.duration)
 
     @callback
     def _on_backflush_detected(self, event: BackflushDetected) -> None:
@@ -358,6 +376,7 @@ class EspressoCareRuntime:
         Nothing is saved or notified here by default; call ``async_schedule_save`` when the
         hook changes persisted state (the entities are notified after it returns).
         """
+        self.maintenance.backflush_detected(event)
 
     @callback
     def _on_shots_adjusted(self, count: int) -> None:
@@ -365,6 +384,7 @@ class EspressoCareRuntime:
 
         Called after the counters changed, before the entities are notified and the data saved.
         """
+        self.maintenance.adjust_shots(count)
 
     # ------------------------------------------------------------------ internals
 
@@ -381,13 +401,17 @@ class EspressoCareRuntime:
                 "end": self.last_shot_end.isoformat(),
                 "duration": self.last_shot_duration,
             }
-        return {
+        stored: StoredData = {
             "total_shots": self.total_shots,
             "shots_today": self.shots_today,
             "today": self.today.isoformat(),
             "last_shot": last_shot,
             "recent_durations": list(self.recent_durations),
         }
+        stored["maintenance"] = self.maintenance.as_stored()
+        if (backflush_run := self.backflush.as_stored()) is not None:
+            stored["backflush_run"] = backflush_run
+        return stored
 
     @callback
     def _async_power_changed(self, event: Event[EventStateChangedData]) -> None:
@@ -477,6 +501,7 @@ class EspressoCareRuntime:
         was_available = self.available
         self._set_available(state.state != STATE_UNAVAILABLE)
         watts = to_watts(state.state, state.attributes.get(ATTR_UNIT_OF_MEASUREMENT))
+        self.backflush.observe_power(timestamp, watts)
         self._process(self.detector.feed(timestamp, watts), notify=was_available != self.available)
 
     @callback

@@ -11,14 +11,17 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import UnitOfTime
+from homeassistant.const import PERCENTAGE, UnitOfTime
 
+from . import maintenance
 from .engine.events import MachineState
+from .engine.maintenance import Task
 from .entity import EspressoCareEntity, EspressoCareEntityDescription
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
+    from typing import Any
 
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -35,6 +38,7 @@ class EspressoCareSensorEntityDescription(EspressoCareEntityDescription, SensorE
 
     value_fn: Callable[[EspressoCareRuntime], StateType | datetime]
     last_reset_fn: Callable[[EspressoCareRuntime], datetime | None] | None = None
+    attributes_fn: Callable[[EspressoCareRuntime], dict[str, Any]] | None = None
 
 
 SENSORS: tuple[EspressoCareSensorEntityDescription, ...] = (
@@ -78,6 +82,39 @@ SENSORS: tuple[EspressoCareSensorEntityDescription, ...] = (
         options=[state.value for state in MachineState],
         value_fn=lambda runtime: runtime.machine_state.value,
     ),
+    EspressoCareSensorEntityDescription(
+        key="backflush_progress",
+        translation_key="backflush_progress",
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        exists_fn=lambda runtime: runtime.backflush_switch is not None,
+        available_fn=lambda runtime: True,
+        value_fn=lambda runtime: runtime.backflush.progress,
+        attributes_fn=lambda runtime: runtime.backflush.attributes(),
+    ),
+    # Maintenance (issue 4): shots since each task, with shots/days remaining, and last done.
+    *(
+        EspressoCareSensorEntityDescription(
+            key=f"shots_since_{task}",
+            translation_key=f"shots_since_{task}",
+            state_class=SensorStateClass.TOTAL,
+            available_fn=lambda _: True,
+            value_fn=maintenance.shots_since_fn(task),
+            last_reset_fn=maintenance.last_done_fn(task),
+            attributes_fn=maintenance.attributes_fn(task),
+        )
+        for task in Task
+    ),
+    *(
+        EspressoCareSensorEntityDescription(
+            key=f"{task}_last_done",
+            translation_key=f"{task}_last_done",
+            device_class=SensorDeviceClass.TIMESTAMP,
+            available_fn=lambda _: True,
+            value_fn=maintenance.last_done_fn(task),
+        )
+        for task in Task
+    ),
 )
 
 
@@ -111,3 +148,10 @@ class EspressoCareSensor(EspressoCareEntity, SensorEntity):
         if self.entity_description.last_reset_fn is None:
             return None
         return self.entity_description.last_reset_fn(self.runtime)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Attributes from the runtime (the backflush progress: phase, cycle...)."""
+        if self.entity_description.attributes_fn is None:
+            return None
+        return self.entity_description.attributes_fn(self.runtime)

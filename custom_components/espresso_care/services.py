@@ -8,17 +8,34 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
+from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
+from .backflush import program_error
 from .const import (
     ADJUST_SHOTS_LIMIT,
     ATTR_CONFIG_ENTRY_ID,
     ATTR_COUNT,
+    ATTR_CYCLES,
+    ATTR_OFF_SECONDS,
+    ATTR_ON_SECONDS,
+    ATTR_RINSE_CYCLES,
+    ATTR_RINSE_PAUSE_SECONDS,
+    ATTR_TASK,
+    ATTR_WHEN,
     DOMAIN,
     SERVICE_ADJUST_SHOTS,
+    SERVICE_MARK_DONE,
+    SERVICE_START_BACKFLUSH,
+    SERVICE_STOP_BACKFLUSH,
+    SOURCE_ACTION,
 )
+from .engine.backflush import AbortReason, BackflushProgram, ProgramError
+from .engine.maintenance import DateInFutureError, Task
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from .runtime import EspressoCareConfigEntry, EspressoCareRuntime
 
 ADJUST_SHOTS_SCHEMA = vol.Schema(
@@ -27,6 +44,29 @@ ADJUST_SHOTS_SCHEMA = vol.Schema(
         vol.Required(ATTR_COUNT): vol.All(
             vol.Coerce(int), vol.Range(min=-ADJUST_SHOTS_LIMIT, max=ADJUST_SHOTS_LIMIT)
         ),
+    }
+)
+# Bounds are checked by the engine (BackflushProgram), which names them in translated errors.
+START_BACKFLUSH_SCHEMA = vol.Schema(
+    {vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string, vol.Optional(ATTR_TASK): cv.string}
+).extend(
+    {
+        vol.Optional(field): vol.Coerce(float)
+        for field in (
+            ATTR_CYCLES,
+            ATTR_ON_SECONDS,
+            ATTR_OFF_SECONDS,
+            ATTR_RINSE_CYCLES,
+            ATTR_RINSE_PAUSE_SECONDS,
+        )
+    }
+)
+STOP_BACKFLUSH_SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
+MARK_DONE_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Required(ATTR_TASK): vol.In([str(task) for task in Task]),
+        vol.Optional(ATTR_WHEN): cv.datetime,
     }
 )
 
@@ -59,9 +99,60 @@ async def _async_adjust_shots(call: ServiceCall) -> None:
     await runtime.async_adjust_shots(count)
 
 
+async def _async_start_backflush(call: ServiceCall) -> None:
+    """Run the automated backflush (or clean) of a machine with its backflush switch."""
+    runtime = async_get_runtime(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    try:
+        program = BackflushProgram.build(
+            task=call.data.get(ATTR_TASK, "backflush"),
+            cycles=call.data.get(ATTR_CYCLES),
+            on_seconds=call.data.get(ATTR_ON_SECONDS),
+            off_seconds=call.data.get(ATTR_OFF_SECONDS),
+            rinse_cycles=call.data.get(ATTR_RINSE_CYCLES),
+            rinse_pause_seconds=call.data.get(ATTR_RINSE_PAUSE_SECONDS),
+        )
+    except ProgramError as err:
+        raise program_error(err) from err
+    await runtime.backflush.async_start_program(program, call.context)
+
+
+async def _async_stop_backflush(call: ServiceCall) -> None:
+    """Abort the running automated backflush of a machine; its switch is turned off."""
+    runtime = async_get_runtime(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    await runtime.backflush.async_stop(AbortReason.STOPPED, call.context)
+
+
+async def _async_mark_done(call: ServiceCall) -> None:
+    """Record a maintenance task of a machine as done (now, or at a past ``when``)."""
+    runtime = async_get_runtime(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    when: datetime | None = call.data.get(ATTR_WHEN)
+    if when is not None and when.tzinfo is None:
+        # The date-time selector sends local wall-clock time.
+        when = when.replace(tzinfo=dt_util.get_default_time_zone())
+    try:
+        await runtime.maintenance.async_mark_done(
+            call.data[ATTR_TASK], source=SOURCE_ACTION, when=when
+        )
+    except DateInFutureError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key=err.translation_key,
+            translation_placeholders={"when": dt_util.as_local(err.when).isoformat()},
+        ) from err
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the actions of the integration."""
     hass.services.async_register(
         DOMAIN, SERVICE_ADJUST_SHOTS, _async_adjust_shots, schema=ADJUST_SHOTS_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN, SERVICE_START_BACKFLUSH, _async_start_backflush, schema=START_BACKFLUSH_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN, SERVICE_STOP_BACKFLUSH, _async_stop_backflush, schema=STOP_BACKFLUSH_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN, SERVICE_MARK_DONE, _async_mark_done, schema=MARK_DONE_SCHEMA
     )

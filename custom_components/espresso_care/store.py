@@ -39,6 +39,8 @@ class StoredData(TypedDict):
     recent_durations: list[float]
     """Durations of the most recent shots in seconds, oldest first."""
     maintenance: NotRequired[dict[str, Any]]
+    backflush_run: NotRequired[dict[str, Any]]
+    """The automated backflush: saved as running before the switch is first turned on."""
 
 
 def empty_data() -> StoredData:

@@ -1,0 +1,536 @@
+"""The automated backflush in Home Assistant: ``BackflushRunner`` drives a ``BackflushRun``.
+
+The runner belongs to the runtime of one machine. It turns the engine's commands into calls
+of the configured ``backflush_switch``, re-arms one timer at the run's ``next_deadline``, feeds
+the power readings to the run's pump check, pauses shot detection while the routine runs,
+fires the ``espresso_care_backflush_*`` events and persists the run (key ``backflush_run``
+of the stored data) *before* the switch is first turned on, so a restart in the middle of a
+routine is recognised and the switch turned off.
+
+Safety rules (all enforced here, tested in tests/test_backflush.py):
+
+- Only the configured switch is ever switched, and every ending of a routine sends ``off``
+  before the end is reported: completion, ``stop_backflush`` (``stopped``), the switch entity
+  turned off (``user``), the switch becoming unavailable (``switch_unavailable``), no pump
+  activity (``no_pump_activity``), unload/reload and Home Assistant stopping (``unload``, the
+  ``off`` awaited) and a restart that interrupted a routine (``restart``).
+- Switch commands run one at a time, in order (a lock); a queued ``on`` whose run has ended
+  meanwhile is dropped. A failed ``on`` aborts the run (``switch_unavailable``) and cancels
+  the timer; a failed ``off`` is retried once.
+- "Off pending": after an ending, until the switch reports ``off``, the runner still
+  believes it may be on. When the switch comes back (from unavailable, or appears after a
+  restart) reporting anything but ``off``, ``off`` is sent again. The flag is persisted.
+- With ``switch_role: machine_power`` the pump check only proves the machine drew power when
+  switched on (heater and pump share the plug); the end events carry ``lift_brew_lever``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+import logging
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.const import (
+    ATTR_UNIT_OF_MEASUREMENT,
+    EVENT_HOMEASSISTANT_STOP,
+    STATE_OFF,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+)
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Context,
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    State,
+    callback,
+)
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.event import (
+    async_track_point_in_utc_time,
+    async_track_state_change_event,
+)
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    ARM_SECONDS,
+    ATTR_CONFIG_ENTRY_ID,
+    ATTR_CYCLES_DONE,
+    ATTR_DURATION_S,
+    ATTR_LIFT_BREW_LEVER,
+    ATTR_NAME,
+    ATTR_PAUSE_SECONDS,
+    ATTR_PROGRAM,
+    ATTR_REASON,
+    ATTR_TASK,
+    CONF_REQUIRE_ARMING,
+    DOMAIN,
+    EVENT_BACKFLUSH_ABORTED,
+    EVENT_BACKFLUSH_FINISHED,
+    EVENT_BACKFLUSH_RINSE,
+    EVENT_BACKFLUSH_STARTED,
+    MAINTENANCE_SOURCE_BACKFLUSH_ROUTINE,
+    SWITCH_ROLE_MACHINE_POWER,
+)
+from .engine.backflush import (
+    Aborted,
+    AbortReason,
+    BackflushProgram,
+    BackflushRun,
+    Command,
+    Finished,
+    ProgramError,
+    RinseNow,
+    RunState,
+    SwitchOff,
+    SwitchOn,
+)
+from .engine.units import to_watts
+
+if TYPE_CHECKING:
+    from .runtime import EspressoCareRuntime
+
+_LOGGER = logging.getLogger(__name__)
+
+UNAVAILABLE_STATES = (STATE_UNAVAILABLE, STATE_UNKNOWN)
+STORED_OFF_PENDING = "off_pending"
+
+
+def state_available(state: State | None) -> bool:
+    """Whether an entity exists and has a usable state."""
+    return state is not None and state.state not in UNAVAILABLE_STATES
+
+
+def program_error(err: ProgramError) -> ServiceValidationError:
+    """Translate an invalid program into a validation error (keys ``program_<key>``)."""
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=f"program_{err.key}",
+        translation_placeholders=err.placeholders,
+    )
+
+
+class BackflushRunner:
+    """Runs the automated backflush of one machine (see the module docstring)."""
+
+    def __init__(self, runtime: EspressoCareRuntime, stored: object) -> None:
+        """Prepare the runner; ``stored`` is the persisted ``backflush_run`` (or None)."""
+        self._runtime = runtime
+        self.hass: HomeAssistant = runtime.hass
+        self.switch: str | None = runtime.backflush_switch
+        self.run: BackflushRun | None = None
+        self.armed_until: datetime | None = None
+        self.off_pending = False
+        self.last_error: str | None = None
+        self._restored: BackflushRun | None = None
+        if isinstance(stored, Mapping):
+            self._restored = BackflushRun.restore(stored)
+            self.off_pending = bool(stored.get(STORED_OFF_PENDING)) or self._restored is not None
+        self._lock = asyncio.Lock()
+        self._unsub_timer: CALLBACK_TYPE | None = None
+        self._context: Context | None = None
+        self._shut_down = False
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def running(self) -> bool:
+        """Whether a routine runs (the switch may be on)."""
+        return self.run is not None and self.run.running
+
+    @property
+    def machine_power(self) -> bool:
+        """Whether the switch powers the whole machine (brew lever left engaged)."""
+        return self._runtime.switch_role == SWITCH_ROLE_MACHINE_POWER
+
+    @property
+    def require_arming(self) -> bool:
+        """Whether a start needs a press of the arm button within the last minute."""
+        return bool(self._runtime.entry.options.get(CONF_REQUIRE_ARMING, False))
+
+    @property
+    def armed(self) -> bool:
+        """Whether the arm button was pressed less than a minute ago (and not used yet)."""
+        return self.armed_until is not None and dt_util.utcnow() <= self.armed_until
+
+    @property
+    def switch_available(self) -> bool:
+        """Whether the configured switch exists and has a usable state."""
+        return self.switch is not None and state_available(self.hass.states.get(self.switch))
+
+    @property
+    def progress(self) -> int:
+        """Percentage of the current (or last) routine done; 0 before the first one."""
+        if self.run is None:
+            return 0
+        return round(self.run.progress(dt_util.utcnow().timestamp()))
+
+    def attributes(self) -> dict[str, Any]:
+        """State, phase and cycle of the routine (attributes of the progress sensor)."""
+        run = self.run
+        step = None if run is None else run.current_step
+        return {
+            "state": RunState.IDLE.value if run is None else run.state.value,
+            "task": None if run is None else run.program.task.value,
+            "phase": None if step is None else step.phase.value,
+            "step": None if step is None else step.kind.value,
+            "cycle": None if step is None else step.cycle,
+            "cycles_done": 0 if run is None else run.cycles_done,
+        }
+
+    def as_stored(self) -> dict[str, Any] | None:
+        """Return what is persisted: the run (``state: running`` while it runs) and ``off_pending``."""
+        if self.run is None and not self.off_pending:
+            return None
+        data: dict[str, Any] = {} if self.run is None else self.run.as_dict()
+        data[STORED_OFF_PENDING] = self.off_pending
+        return data
+
+    def as_diagnostics(self) -> dict[str, Any]:
+        """State of the runner for the diagnostics download."""
+        return {
+            "switch": self.switch,
+            "switch_role": self._runtime.switch_role,
+            "require_arming": self.require_arming,
+            "armed_until": None if self.armed_until is None else self.armed_until.isoformat(),
+            "off_pending": self.off_pending,
+            "timer_armed": self._unsub_timer is not None,
+            "progress": self.progress,
+            "last_error": self.last_error,
+            "run": None if self.run is None else self.run.as_dict(),
+            **{f"current_{key}": value for key, value in self.attributes().items()},
+        }
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @callback
+    def async_start(self) -> None:
+        """Follow the switch and Home Assistant's stop; end a routine a restart interrupted."""
+        if self.switch is None:
+            return
+        entry = self._runtime.entry
+        entry.async_on_unload(
+            async_track_state_change_event(self.hass, self.switch, self._async_switch_changed)
+        )
+        entry.async_on_unload(
+            self.hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, self._async_hass_stopping)
+        )
+        entry.async_on_unload(self._cancel_timer)
+        if (restored := self._restored) is not None:
+            self._restored = None
+            self.run = restored
+            _LOGGER.warning(
+                "A backflush of %s was interrupted by a restart; turning %s off",
+                self._runtime.name,
+                self.switch,
+            )
+            commands = restored.abort(dt_util.utcnow().timestamp(), AbortReason.RESTART)
+            self._async_dispatch(commands)
+        elif self.off_pending:
+            self._async_retry_off_if_needed(self.hass.states.get(self.switch))
+
+    async def async_shutdown(self, reason: AbortReason = AbortReason.UNLOAD) -> None:
+        """End a running routine and wait until the switch-off was sent (unload, stop)."""
+        self._shut_down = True
+        self._cancel_timer()
+        if self.running:
+            await self.async_stop(reason)
+        else:
+            # Wait for commands still being executed (an ending in progress).
+            async with self._lock:
+                pass
+
+    async def _async_hass_stopping(self, event: Event) -> None:
+        """Home Assistant stops: end the routine and send off before it goes."""
+        await self.async_shutdown(AbortReason.UNLOAD)
+
+    # ------------------------------------------------------------------ actions
+
+    @callback
+    def arm(self) -> None:
+        """Allow a start within the next minute (the arm button)."""
+        self.armed_until = dt_util.utcnow() + timedelta(seconds=ARM_SECONDS)
+        self._runtime.async_update_listeners()
+
+    def check_can_start(self) -> None:
+        """Raise a translated validation error when a routine must not start now."""
+        runtime = self._runtime
+        placeholders = {"name": runtime.name}
+        if self.switch is None:
+            key = "backflush_no_switch"
+        elif self.running:
+            key = "backflush_already_running"
+        elif runtime.brewing:
+            key = "backflush_brewing"
+        elif not self.switch_available:
+            key = "backflush_switch_unavailable"
+            placeholders["entity_id"] = self.switch
+        elif not state_available(self.hass.states.get(runtime.power_sensor)):
+            key = "backflush_power_sensor_unavailable"
+            placeholders["entity_id"] = runtime.power_sensor
+        elif self._shut_down:
+            key = "entry_not_loaded"
+        elif self.require_arming and not self.armed:
+            key = "backflush_not_armed"
+        else:
+            return
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
+        )
+
+    async def async_start_program(
+        self, program: BackflushProgram, context: Context | None = None
+    ) -> None:
+        """Start a routine: persist it as running, pause shot detection, switch on."""
+        self.check_can_start()
+        runtime = self._runtime
+        self.armed_until = None
+        self._context = context
+        self.last_error = None
+        run = BackflushRun(program, supervise_pump=True)
+        if (state := self.hass.states.get(runtime.power_sensor)) is not None:
+            self._observe_state(run, state)
+        self.run = run
+        now = dt_util.utcnow().timestamp()
+        commands = run.start(now)
+        # Persisted before the switch is first turned on: a restart from now on turns it off.
+        self.off_pending = True
+        await runtime.async_save()
+        runtime.pause_detection()
+        self.hass.bus.async_fire(
+            EVENT_BACKFLUSH_STARTED,
+            {**self._event_base(), ATTR_PROGRAM: program.as_dict()},
+            context=context,
+        )
+        self._async_rearm_timer()
+        runtime.async_update_listeners()
+        async with self._lock:
+            await self._async_execute(run, commands)
+        if run.state is RunState.ABORTED and run.end_reason is AbortReason.SWITCH_UNAVAILABLE:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="backflush_switch_failed",
+                translation_placeholders={"entity_id": str(self.switch)},
+            )
+
+    async def async_start_default(self, context: Context | None = None) -> None:
+        """Start the default plain-water backflush (the switch entity, voice assistants)."""
+        await self.async_start_program(BackflushProgram.build(), context)
+
+    async def async_stop(self, reason: AbortReason, context: Context | None = None) -> None:
+        """Abort the running routine; when none runs, only a pending switch-off is retried."""
+        run = self.run
+        if context is not None:
+            self._context = context
+        if run is None or not run.running:
+            if self.off_pending and self.switch_available:
+                async with self._lock:
+                    await self._async_switch_off()
+            return
+        self._cancel_timer()
+        commands = run.abort(dt_util.utcnow().timestamp(), reason)
+        async with self._lock:
+            await self._async_execute(run, commands)
+
+    # ------------------------------------------------------------------ power
+
+    @callback
+    def observe_power(self, timestamp: float, watts: float | None) -> None:
+        """Feed a power reading of the machine to the pump check of the running routine."""
+        if watts is not None and self.running and self.run is not None:
+            self.run.observe_power(timestamp, watts)
+
+    @staticmethod
+    def _observe_state(run: BackflushRun, state: State) -> None:
+        watts = to_watts(state.state, state.attributes.get(ATTR_UNIT_OF_MEASUREMENT))
+        if watts is not None:
+            run.observe_power(state.last_reported_timestamp, watts)
+
+    # ------------------------------------------------------------------ timer
+
+    @callback
+    def _async_rearm_timer(self) -> None:
+        self._cancel_timer()
+        run = self.run
+        if run is None or (deadline := run.next_deadline) is None:
+            return
+        self._unsub_timer = async_track_point_in_utc_time(
+            self.hass, self._async_timer_fired, dt_util.utc_from_timestamp(deadline)
+        )
+
+    @callback
+    def _cancel_timer(self) -> None:
+        if self._unsub_timer is not None:
+            self._unsub_timer()
+            self._unsub_timer = None
+
+    @callback
+    def _async_timer_fired(self, _: datetime) -> None:
+        self._unsub_timer = None
+        run = self.run
+        if run is None or not run.running:
+            return
+        commands = run.advance(dt_util.utcnow().timestamp())
+        self._async_rearm_timer()
+        self._async_dispatch(commands)
+        self._runtime.async_update_listeners()
+
+    # ------------------------------------------------------------------ switch
+
+    @callback
+    def _async_switch_changed(self, event: Event[EventStateChangedData]) -> None:
+        """Abort when the switch becomes unavailable; retry a pending off when it returns."""
+        new_state = event.data["new_state"]
+        if self.running and self.run is not None:
+            if not state_available(new_state):
+                _LOGGER.warning(
+                    "The backflush switch %s of %s became unavailable; aborting the backflush",
+                    self.switch,
+                    self._runtime.name,
+                )
+                self._cancel_timer()
+                run = self.run
+                self._async_dispatch(
+                    run.abort(dt_util.utcnow().timestamp(), AbortReason.SWITCH_UNAVAILABLE)
+                )
+            self._runtime.async_update_listeners()
+            return
+        self._async_retry_off_if_needed(new_state)
+        self._runtime.async_update_listeners()
+
+    @callback
+    def _async_retry_off_if_needed(self, state: State | None) -> None:
+        """After an ending: clear the pending off once the switch reports off, else resend it."""
+        if not self.off_pending or state is None or not state_available(state):
+            return
+        if state.state == STATE_OFF:
+            self.off_pending = False
+            self._runtime.async_schedule_save()
+            return
+        if self._lock.locked():
+            return  # an ending is being executed; it sends off itself
+        _LOGGER.warning(
+            "The backflush switch %s of %s reports %s after the backflush ended; turning it off",
+            self.switch,
+            self._runtime.name,
+            state.state,
+        )
+        self._runtime.entry.async_create_task(
+            self.hass, self._async_locked_off(), f"{DOMAIN} backflush switch off"
+        )
+
+    async def _async_locked_off(self) -> None:
+        async with self._lock:
+            if not self.running and self.off_pending:
+                await self._async_switch_off()
+                self._runtime.async_schedule_save()
+
+    async def _async_switch_off(self) -> bool:
+        """Send off (retried once); True when the call went through."""
+        for attempt in (1, 2):
+            try:
+                await self._runtime.async_turn_backflush_switch(False, self._context)
+            except HomeAssistantError as err:
+                _LOGGER.warning(
+                    "Turning the backflush switch %s off failed (attempt %s): %s",
+                    self.switch,
+                    attempt,
+                    err,
+                )
+                self.last_error = str(err)
+            else:
+                state = self.hass.states.get(str(self.switch))
+                self.off_pending = state is None or state.state != STATE_OFF
+                return True
+        self.off_pending = True
+        return False
+
+    # ------------------------------------------------------------------ commands
+
+    @callback
+    def _async_dispatch(self, commands: list[Command]) -> None:
+        """Execute commands from a callback, after those already queued."""
+        if not commands or self.run is None:
+            return
+        run = self.run
+        self._runtime.entry.async_create_task(
+            self.hass, self._async_execute_locked(run, commands), f"{DOMAIN} backflush"
+        )
+
+    async def _async_execute_locked(self, run: BackflushRun, commands: list[Command]) -> None:
+        async with self._lock:
+            await self._async_execute(run, commands)
+
+    async def _async_execute(self, run: BackflushRun, commands: list[Command]) -> None:
+        """Execute commands in order; the caller holds the lock."""
+        for command in commands:
+            if isinstance(command, SwitchOn):
+                if not run.running:
+                    continue  # ended while this on was queued: never switch on again
+                try:
+                    await self._runtime.async_turn_backflush_switch(True, self._context)
+                except HomeAssistantError as err:
+                    _LOGGER.warning(
+                        "Turning the backflush switch %s on failed; aborting: %s", self.switch, err
+                    )
+                    self.last_error = str(err)
+                    self._cancel_timer()
+                    await self._async_execute(
+                        run,
+                        run.abort(dt_util.utcnow().timestamp(), AbortReason.SWITCH_UNAVAILABLE),
+                    )
+                    return
+            elif isinstance(command, SwitchOff):
+                await self._async_switch_off()
+                if not run.running and run.end_reason is AbortReason.SWITCH_UNAVAILABLE:
+                    # An unavailable switch ignores the call: resend once it is back.
+                    self.off_pending = True
+            elif isinstance(command, RinseNow):
+                self.hass.bus.async_fire(
+                    EVENT_BACKFLUSH_RINSE,
+                    {**self._event_base(), ATTR_PAUSE_SECONDS: command.pause_seconds},
+                    context=self._context,
+                )
+            elif isinstance(command, Finished | Aborted):
+                await self._async_ended(command)
+
+    async def _async_ended(self, command: Finished | Aborted) -> None:
+        """Report an ending (the switch-off was sent just before)."""
+        self._cancel_timer()
+        runtime = self._runtime
+        runtime.resume_detection()
+        data: dict[str, Any] = {
+            **self._event_base(),
+            ATTR_TASK: command.task.value,
+            ATTR_CYCLES_DONE: command.cycles_done,
+            ATTR_DURATION_S: round(command.duration_s, 1),
+        }
+        if self.machine_power:
+            data[ATTR_LIFT_BREW_LEVER] = True
+        if isinstance(command, Aborted):
+            data[ATTR_REASON] = command.reason.value
+            _LOGGER.info("Backflush of %s aborted: %s", runtime.name, command.reason)
+            self.hass.bus.async_fire(EVENT_BACKFLUSH_ABORTED, data, context=self._context)
+        else:
+            self.hass.bus.async_fire(EVENT_BACKFLUSH_FINISHED, data, context=self._context)
+            await self._async_mark_done(command)
+        runtime.async_update_listeners()
+        await runtime.async_save()
+
+    async def _async_mark_done(self, command: Finished) -> None:
+        """Record the task as done in the maintenance schedule (issue 4's API)."""
+        maintenance = getattr(self._runtime, "maintenance", None)
+        mark_done = getattr(maintenance, "async_mark_done", None)
+        if mark_done is None:
+            _LOGGER.debug("No maintenance schedule to record the %s in", command.task)
+            return
+        await mark_done(command.task, source=MAINTENANCE_SOURCE_BACKFLUSH_ROUTINE)
+
+    def _event_base(self) -> dict[str, Any]:
+        return {
+            ATTR_CONFIG_ENTRY_ID: self._runtime.entry.entry_id,
+            ATTR_NAME: self._runtime.name,
+        }

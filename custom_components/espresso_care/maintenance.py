@@ -1,0 +1,434 @@
+"""The maintenance schedule of one machine inside Home Assistant (issue 4).
+
+``MaintenanceManager`` is owned by the runtime (``runtime.maintenance``). It holds the pure
+``MaintenanceSchedule`` and ``ShotTimeDrift`` of the engine, feeds them the runtime's shots,
+applies the last-done dates entered in the options, fires the maintenance events, keeps the
+timers that make day-based rules due on time, and fills the ``maintenance`` key of the stored
+data.
+
+Options and the stored schedule: the intervals and the drift threshold are configuration and
+are read from the options at every set-up (a change reloads the entry). A last-done date entered
+in the options (``<task>_last_done``) is a one-off correction: it is applied to the schedule
+once, at the first set-up after it was entered, and the applied value is stored
+(``applied_last_done``). It is applied again only when the option's value changes; done marks
+recorded later (buttons, action, to-do list, backflush) therefore stay in force, and saving the
+options again with the same date changes nothing.
+
+Due events fire on the edge: when a task becomes due, once. The tasks whose event was fired
+are stored (``notified_due``), so a restart does not fire them again; a task that became due
+while Home Assistant was stopped fires once it has started.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+import logging
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.event import async_track_point_in_utc_time, async_track_time_interval
+from homeassistant.helpers.start import async_at_started
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    ATTR_CONFIG_ENTRY_ID,
+    ATTR_END,
+    ATTR_NAME,
+    ATTR_PULSES,
+    ATTR_SOURCE,
+    ATTR_START,
+    ATTR_TASK,
+    CONF_MARK_DETECTED_BACKFLUSH,
+    CONF_SHOT_TIME_DRIFT_PERCENT,
+    DEFAULT_MARK_DETECTED_BACKFLUSH,
+    DEFAULT_SHOT_TIME_DRIFT_PERCENT,
+    DOMAIN,
+    EVENT_BACKFLUSH_DETECTED,
+    EVENT_MAINTENANCE_DONE,
+    EVENT_MAINTENANCE_DUE,
+    LAST_DONE_OPTIONS,
+    MAINTENANCE_CHECK_INTERVAL,
+    MAX_SHOT_TIME_DRIFT_PERCENT,
+    MIN_SHOT_TIME_DRIFT_PERCENT,
+    SOURCE_DETECTED,
+)
+from .engine.maintenance import (
+    FUTURE_TOLERANCE,
+    DateInFutureError,
+    MaintenanceSchedule,
+    ShotTimeDrift,
+    Task,
+    TaskStatus,
+    intervals_from_options,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Mapping
+    from datetime import tzinfo
+
+    from .engine.events import BackflushDetected
+    from .runtime import EspressoCareRuntime
+
+_LOGGER = logging.getLogger(__name__)
+
+# Tasks whose done mark also resets the shot time drift (a cleaned group pulls normal shots).
+DRIFT_RESET_TASKS = (Task.BACKFLUSH, Task.CLEAN)
+
+
+def parse_last_done(value: object, tz: tzinfo) -> datetime | None:
+    """Read a last-done option (``YYYY-MM-DD HH:MM:SS`` or a date), naive values in ``tz``.
+
+    A date alone means its local midnight. ``None`` when the value cannot be read.
+    """
+    if not isinstance(value, str) or (parsed := dt_util.parse_datetime(value)) is None:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed
+
+
+def last_done_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
+    """Errors of the last-done dates of an options form: none may lie in the future."""
+    now = dt_util.now()
+    errors: dict[str, str] = {}
+    for key in LAST_DONE_OPTIONS.values():
+        when = parse_last_done(user_input.get(key), dt_util.get_default_time_zone())
+        if when is not None and when > now + FUTURE_TOLERANCE:
+            errors[key] = DateInFutureError.translation_key
+    return errors
+
+
+def drift_threshold(options: Mapping[str, Any]) -> int:
+    """Return the drift threshold (%) from the options, clamped to the allowed range."""
+    value = options.get(CONF_SHOT_TIME_DRIFT_PERCENT, DEFAULT_SHOT_TIME_DRIFT_PERCENT)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return DEFAULT_SHOT_TIME_DRIFT_PERCENT
+    percent: int = round(value)
+    return min(MAX_SHOT_TIME_DRIFT_PERCENT, max(MIN_SHOT_TIME_DRIFT_PERCENT, percent))
+
+
+class MaintenanceManager:
+    """Maintenance schedule, shot time drift and their events for one machine."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        runtime: EspressoCareRuntime,
+        stored: Mapping[str, Any] | None,
+        recent_durations: list[float],
+    ) -> None:
+        """Restore the schedule from storage (or start with every task done now)."""
+        self.hass = hass
+        self._runtime = runtime
+        options = runtime.entry.options
+        now = dt_util.now()
+        self._tz = dt_util.get_default_time_zone()
+        data: Mapping[str, Any] = stored if isinstance(stored, dict) else {}
+        # A new installation (or one from before maintenance existed) starts "done now";
+        # that moment must be saved, or a restart would move it.
+        self._dirty = not data
+        self.schedule = MaintenanceSchedule.from_dict(
+            data.get("schedule"), intervals_from_options(options), tz=self._tz, now=now
+        )
+        threshold = drift_threshold(options)
+        if "drift" in data:
+            self.drift = ShotTimeDrift.from_dict(data["drift"], threshold_percent=threshold)
+        else:
+            # Seed the usual shot time with the shots the runtime remembers.
+            self.drift = ShotTimeDrift(threshold_percent=threshold)
+            for duration in recent_durations:
+                self.drift.add(duration)
+        raw_notified = data.get("notified_due")
+        self._notified: set[Task] = {
+            Task(task)
+            for task in (raw_notified if isinstance(raw_notified, list) else [])
+            if task in set(Task)
+        }
+        raw_applied = data.get("applied_last_done")
+        self._applied: dict[str, str] = {
+            str(key): str(value)
+            for key, value in (raw_applied if isinstance(raw_applied, dict) else {}).items()
+        }
+        self.mark_detected_backflush: bool = bool(
+            options.get(CONF_MARK_DETECTED_BACKFLUSH, DEFAULT_MARK_DETECTED_BACKFLUSH)
+        )
+        self._apply_last_done_options(options, now)
+        self._started = False
+        self._unsub_point: CALLBACK_TYPE | None = None
+        self._shown: tuple[Any, ...] = ()
+
+    # ------------------------------------------------------------------ reading
+
+    def status(self, task: Task) -> TaskStatus:
+        """State of ``task`` right now."""
+        return self.schedule.status(task, dt_util.now())
+
+    def is_due(self, task: Task) -> bool:
+        """Whether ``task`` is due right now."""
+        return self.status(task).due
+
+    def due_tasks(self) -> tuple[Task, ...]:
+        """Every task due right now, in task order."""
+        return self.schedule.due_tasks(dt_util.now())
+
+    def attributes(self, task: Task) -> dict[str, Any]:
+        """``shots_remaining``, ``days_remaining`` (0.1 day) and ``due_at`` of ``task``."""
+        status = self.status(task)
+        return {
+            "shots_remaining": status.shots_remaining,
+            "days_remaining": (
+                None if status.days_remaining is None else round(status.days_remaining, 1)
+            ),
+            "due_at": None if status.due_at is None else status.due_at.isoformat(),
+        }
+
+    @property
+    def drift_attributes(self) -> dict[str, float | None]:
+        """Usual and recent shot time (medians, seconds) of the shot time drift."""
+        baseline, recent = self.drift.baseline, self.drift.recent
+        return {
+            "baseline_duration": None if baseline is None else round(baseline, 1),
+            "recent_duration": None if recent is None else round(recent, 1),
+        }
+
+    def as_stored(self) -> dict[str, Any]:
+        """Return what is saved under the ``maintenance`` key of the stored data."""
+        return {
+            "schedule": self.schedule.as_dict(),
+            "drift": self.drift.as_dict(),
+            "notified_due": [str(task) for task in Task if task in self._notified],
+            "applied_last_done": dict(self._applied),
+        }
+
+    def as_diagnostics(self) -> dict[str, Any]:
+        """Schedule, intervals, due state and drift for the diagnostics download."""
+        now = dt_util.now()
+        return {
+            "schedule": self.schedule.as_dict(),
+            "intervals": {
+                str(task): {"shots": interval.shots, "days": interval.days}
+                for task, interval in self.schedule.intervals.items()
+            },
+            "due": [str(task) for task in self.schedule.due_tasks(now)],
+            "notified_due": [str(task) for task in Task if task in self._notified],
+            "next_change": (
+                None if (moment := self.schedule.next_change(now)) is None else moment.isoformat()
+            ),
+            "applied_last_done": dict(self._applied),
+            "mark_detected_backflush": self.mark_detected_backflush,
+            "drift": {
+                **self.drift.as_dict(),
+                "threshold_percent": self.drift.threshold_percent,
+                "drifting": self.drift.is_drifting,
+                **self.drift_attributes,
+            },
+        }
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @callback
+    def async_start(self) -> None:
+        """Start the timers; due events fire once Home Assistant has started."""
+        entry = self._runtime.entry
+        entry.async_on_unload(
+            async_track_time_interval(
+                self.hass,
+                self._async_timer,
+                MAINTENANCE_CHECK_INTERVAL,
+                name=f"{DOMAIN} maintenance {entry.title}",
+                cancel_on_shutdown=True,
+            )
+        )
+        entry.async_on_unload(self._cancel_point)
+        entry.async_on_unload(async_at_started(self.hass, self._async_started))
+        self._schedule_point()
+        if self._dirty:
+            self._dirty = False
+            self._runtime.async_schedule_save()
+
+    @callback
+    def _async_started(self, hass: HomeAssistant) -> None:
+        """Home Assistant runs (automations are set up): fire due events from now on."""
+        self._started = True
+        self._evaluate()
+
+    @callback
+    def _cancel_point(self) -> None:
+        if self._unsub_point is not None:
+            self._unsub_point()
+            self._unsub_point = None
+
+    @callback
+    def _schedule_point(self) -> None:
+        """Wake up exactly when the next day rule makes a task due."""
+        self._cancel_point()
+        if (moment := self.schedule.next_change(dt_util.now())) is not None:
+            self._unsub_point = async_track_point_in_utc_time(
+                self.hass, self._async_point_reached, moment.astimezone(UTC)
+            )
+
+    @callback
+    def _async_point_reached(self, now: datetime) -> None:
+        self._unsub_point = None
+        self._async_timer(now)
+
+    @callback
+    def _async_timer(self, now: datetime) -> None:
+        """Re-evaluate the day rules; tell the entities only when what they show changed."""
+        self._evaluate()
+        if self._shown != (shown := self._shown_state()):
+            self._shown = shown
+            self._runtime.async_update_listeners()
+
+    def _shown_state(self) -> tuple[Any, ...]:
+        return (*(tuple(self.attributes(task).values()) for task in Task), self.due_tasks())
+
+    # ------------------------------------------------------------------ changes
+
+    @callback
+    def record_shot(self, duration: float) -> None:
+        """Count a shot for every task and feed its duration to the drift detector.
+
+        The runtime notifies the entities and saves afterwards.
+        """
+        self.schedule.record_shot()
+        self.drift.add(duration)
+        self._evaluate()
+
+    @callback
+    def adjust_shots(self, count: int) -> None:
+        """Correct the shots since every task by ``count`` (``adjust_shots``)."""
+        self.schedule.adjust_shots(count)
+        self._evaluate()
+
+    @callback
+    def backflush_detected(self, event: BackflushDetected) -> None:
+        """Handle a recognised manual backflush: fire its event, maybe mark backflush done."""
+        runtime = self._runtime
+        end = dt_util.utc_from_timestamp(event.end)
+        self.hass.bus.async_fire(
+            EVENT_BACKFLUSH_DETECTED,
+            {
+                ATTR_CONFIG_ENTRY_ID: runtime.entry.entry_id,
+                ATTR_NAME: runtime.name,
+                ATTR_START: dt_util.utc_from_timestamp(event.start).isoformat(),
+                ATTR_END: end.isoformat(),
+                ATTR_PULSES: event.pulses,
+            },
+        )
+        if self.mark_detected_backflush:
+            self._mark_done(Task.BACKFLUSH, end, SOURCE_DETECTED)
+            runtime.async_schedule_save()
+
+    async def async_mark_done(
+        self, task: Task | str, *, source: str, when: datetime | None = None
+    ) -> tuple[Task, ...]:
+        """Record ``task`` as done at ``when`` (default now), notify and save.
+
+        The public entry point for buttons, the action, the to-do list and the backflush
+        runner. Returns every task marked done (a clean also marks the backflush). Raises
+        ``DateInFutureError`` for a ``when`` in the future and ``ValueError`` for an unknown
+        task.
+        """
+        marked = self._mark_done(Task(task), when or dt_util.now(), source)
+        self._runtime.async_update_listeners()
+        await self._runtime.async_save()
+        return marked
+
+    @callback
+    def _mark_done(self, task: Task, when: datetime, source: str) -> tuple[Task, ...]:
+        """Mark done, reset the drift after a backflush and fire a done event per task."""
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=self._tz)
+        marked = self.schedule.mark_done(task, when, now=dt_util.now())
+        if any(done in DRIFT_RESET_TASKS for done in marked):
+            self.drift.reset()
+        runtime = self._runtime
+        for done in marked:
+            self.hass.bus.async_fire(
+                EVENT_MAINTENANCE_DONE,
+                {
+                    ATTR_CONFIG_ENTRY_ID: runtime.entry.entry_id,
+                    ATTR_NAME: runtime.name,
+                    ATTR_TASK: str(done),
+                    ATTR_SOURCE: source,
+                },
+            )
+        self._evaluate()
+        return marked
+
+    def _apply_last_done_options(self, options: Mapping[str, Any], now: datetime) -> None:
+        """Apply last-done dates from the options that were not applied before."""
+        for task in Task:
+            key = LAST_DONE_OPTIONS[str(task)]
+            value = options.get(key)
+            if not isinstance(value, str) or not value:
+                if self._applied.pop(str(task), None) is not None:
+                    self._dirty = True
+                continue
+            if self._applied.get(str(task)) == value:
+                continue
+            self._applied[str(task)] = value
+            self._dirty = True
+            when = parse_last_done(value, self._tz)
+            if when is None:
+                _LOGGER.warning("Ignoring unreadable %s %r", key, value)
+                continue
+            try:
+                self.schedule.mark_done(task, when, now=now)
+            except DateInFutureError:
+                _LOGGER.warning("Ignoring %s %s: it is in the future", key, value)
+
+    @callback
+    def _evaluate(self) -> None:
+        """Fire the due event of each task that became due; forget those no longer due."""
+        due = set(self.due_tasks())
+        if self._started:
+            runtime = self._runtime
+            for task in Task:
+                if task in due and task not in self._notified:
+                    _LOGGER.debug("%s of %s is due", task, runtime.name)
+                    self.hass.bus.async_fire(
+                        EVENT_MAINTENANCE_DUE,
+                        {
+                            ATTR_CONFIG_ENTRY_ID: runtime.entry.entry_id,
+                            ATTR_NAME: runtime.name,
+                            ATTR_TASK: str(task),
+                        },
+                    )
+            if due != self._notified:
+                self._notified = due
+                self._runtime.async_schedule_save()
+        self._schedule_point()
+
+
+# --- readers for the entity descriptions ------------------------------------------------------
+
+
+def shots_since_fn(task: Task) -> Callable[[EspressoCareRuntime], int]:
+    """Read the shots pulled since ``task`` was last done."""
+    return lambda runtime: runtime.maintenance.status(task).shots_since
+
+
+def last_done_fn(task: Task) -> Callable[[EspressoCareRuntime], datetime]:
+    """Read when ``task`` was last done."""
+    return lambda runtime: runtime.maintenance.status(task).last_done
+
+
+def attributes_fn(task: Task) -> Callable[[EspressoCareRuntime], dict[str, Any]]:
+    """Read shots and days remaining until ``task`` is due, and when the days rule is."""
+    return lambda runtime: runtime.maintenance.attributes(task)
+
+
+def due_fn(task: Task) -> Callable[[EspressoCareRuntime], bool]:
+    """Read whether ``task`` is due."""
+    return lambda runtime: runtime.maintenance.is_due(task)
+
+
+def mark_done_fn(task: Task, source: str) -> Callable[[EspressoCareRuntime], Awaitable[None]]:
+    """Mark ``task`` done now (a button press)."""
+
+    async def mark_done(runtime: EspressoCareRuntime) -> None:
+        await runtime.maintenance.async_mark_done(task, source=source)
+
+    return mark_done

@@ -1,0 +1,92 @@
+"""To-do list of Espresso Care: the maintenance tasks that are due.
+
+One item per due task, its ``uid`` the task (``backflush``, ``clean``, ``descale``), its summary
+the task's name from the ``task`` selector translations in strings.json (in Home Assistant's
+language, English where a translation is missing; the task key itself if none can be loaded).
+Completing an item marks the task done (source ``todo``); the item then leaves the list.
+Items cannot be created, renamed or deleted.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from homeassistant.components.todo import TodoItem, TodoListEntity
+from homeassistant.components.todo.const import TodoItemStatus, TodoListEntityFeature
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import translation
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN, SOURCE_TODO
+from .engine.maintenance import Task
+from .entity import EspressoCareEntity, EspressoCareEntityDescription
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+    from .runtime import EspressoCareConfigEntry, EspressoCareRuntime
+
+PARALLEL_UPDATES = 0
+
+MAINTENANCE_LIST = EspressoCareEntityDescription(
+    key="maintenance", translation_key="maintenance", available_fn=lambda _: True
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: EspressoCareConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the maintenance to-do list of one machine."""
+    async_add_entities([EspressoCareMaintenanceList(entry.runtime_data, MAINTENANCE_LIST)])
+
+
+class EspressoCareMaintenanceList(EspressoCareEntity, TodoListEntity):
+    """The maintenance tasks of an espresso machine that are due."""
+
+    _attr_supported_features = TodoListEntityFeature.UPDATE_TODO_ITEM
+
+    def __init__(
+        self, runtime: EspressoCareRuntime, description: EspressoCareEntityDescription
+    ) -> None:
+        """Initialise the list; task names are loaded once it is added."""
+        super().__init__(runtime, description)
+        self._task_names: dict[Task, str] = {}
+
+    async def async_added_to_hass(self) -> None:
+        """Load the translated task names, then follow the runtime."""
+        strings = await translation.async_get_translations(
+            self.hass, self.hass.config.language, "selector", {DOMAIN}
+        )
+        self._task_names = {
+            task: strings.get(f"component.{DOMAIN}.selector.task.options.{task}", str(task))
+            for task in Task
+        }
+        await super().async_added_to_hass()
+
+    @property
+    def todo_items(self) -> list[TodoItem]:
+        """One item per due task, with the day rule's due date when that has passed."""
+        maintenance = self.runtime.maintenance
+        now = dt_util.now()
+        return [
+            TodoItem(
+                summary=self._task_names.get(task, str(task)),
+                uid=str(task),
+                status=TodoItemStatus.NEEDS_ACTION,
+                # Overdue since the day rule's moment; none when due by shots only.
+                due=due_at if (due_at := status.due_at) is not None and due_at <= now else None,
+            )
+            for task in maintenance.due_tasks()
+            if (status := maintenance.status(task))
+        ]
+
+    async def async_update_todo_item(self, item: TodoItem) -> None:
+        """Mark the task done when its item is completed; nothing else can change."""
+        if item.status != TodoItemStatus.COMPLETED or item.uid not in set(Task):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="todo_item_complete_only"
+            )
+        await self.runtime.maintenance.async_mark_done(Task(item.uid), source=SOURCE_TODO)

@@ -1,0 +1,865 @@
+"""The automated backflush in Home Assistant: real switches, a frozen clock, every ending.
+
+The backflush switch is a real ``input_boolean`` or a real ``template`` switch backed by one
+(whose availability follows another ``input_boolean``). A simulated machine answers the
+switch: the plug's power sensor reads pump power while the switch is on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from unittest.mock import patch
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, STATE_OFF, STATE_ON
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
+
+from custom_components.espresso_care.const import (
+    CONF_BACKFLUSH_SWITCH,
+    CONF_REQUIRE_ARMING,
+    CONF_SWITCH_ROLE,
+    DOMAIN,
+    EVENT_BACKFLUSH_ABORTED,
+    EVENT_BACKFLUSH_FINISHED,
+    EVENT_BACKFLUSH_RINSE,
+    EVENT_BACKFLUSH_STARTED,
+)
+from custom_components.espresso_care.store import storage_key
+
+from .common import PUMP_WATTS, STANDBY_WATTS
+from .conftest import ENTRY_ID, POWER_ATTRIBUTES, POWER_SENSOR
+
+if TYPE_CHECKING:
+    from freezegun.api import FrozenDateTimeFactory
+
+RELAY = "input_boolean.pump_relay"
+TEMPLATE_SWITCH = "switch.pump_relay"
+BACKING = "input_boolean.relay_backing"
+ONLINE = "input_boolean.relay_online"
+BACKFLUSH = "switch.espresso_machine_backflush"
+PROGRESS = "sensor.espresso_machine_backflush_progress"
+MACHINE_STATE = "sensor.espresso_machine_machine_state"
+TOTAL = "sensor.espresso_machine_total_shots"
+ARM = "button.espresso_machine_arm_backflush"
+KEY = storage_key(ENTRY_ID)
+START = datetime(2026, 5, 4, 8, 0, 0, tzinfo=dt_util.UTC)
+
+
+@dataclass
+class Recorder:
+    """The state changes of the backflush switch (seconds since the start, state)."""
+
+    hass: HomeAssistant
+    entity_id: str
+    start: float = field(default_factory=lambda: dt_util.utcnow().timestamp())
+    changes: list[tuple[float, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        @callback
+        def record(event: Event[EventStateChangedData]) -> None:
+            new = event.data["new_state"]
+            at = dt_util.utcnow() if new is None else new.last_changed
+            self.changes.append(
+                (round(at.timestamp() - self.start, 1), "gone" if new is None else new.state)
+            )
+
+        async_track_state_change_event(self.hass, self.entity_id, record)
+
+    @property
+    def states(self) -> list[str]:
+        """Only the states, in order."""
+        return [state for _, state in self.changes]
+
+
+@pytest.fixture
+def switch_entity() -> str:
+    """The backflush switch under test (parametrised indirectly where both are used)."""
+    return RELAY
+
+
+@pytest.fixture
+def options(options: dict[str, object], switch_entity: str) -> dict[str, object]:
+    """Options with a backflush switch."""
+    return {**options, CONF_BACKFLUSH_SWITCH: switch_entity}
+
+
+@pytest.fixture
+async def relays(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """A real input_boolean relay, and a real template switch backed by another one."""
+    freezer.move_to(START)
+    assert await async_setup_component(
+        hass,
+        "input_boolean",
+        {
+            "input_boolean": {
+                "pump_relay": {},
+                "relay_backing": {},
+                "relay_online": {"initial": True},
+            }
+        },
+    )
+    assert await async_setup_component(
+        hass,
+        "template",
+        {
+            "template": [
+                {
+                    "switch": [
+                        {
+                            "name": "Pump relay",
+                            "state": "{{ is_state('input_boolean.relay_backing', 'on') }}",
+                            "availability": "{{ is_state('input_boolean.relay_online', 'on') }}",
+                            "turn_on": {
+                                "action": "input_boolean.turn_on",
+                                "target": {"entity_id": BACKING},
+                            },
+                            "turn_off": {
+                                "action": "input_boolean.turn_off",
+                                "target": {"entity_id": BACKING},
+                            },
+                        }
+                    ]
+                }
+            ]
+        },
+    )
+    await hass.async_block_till_done()
+
+
+@pytest.fixture
+def pump_power(hass: HomeAssistant, switch_entity: str) -> list[float]:
+    """A simulated machine: pump power while the switch is on, standby power when off."""
+    watts: list[float] = []
+
+    @callback
+    def follow(event: Event[EventStateChangedData]) -> None:
+        new = event.data["new_state"]
+        if new is not None and new.state in (STATE_ON, STATE_OFF):
+            value = PUMP_WATTS if new.state == STATE_ON else STANDBY_WATTS
+            watts.append(value)
+            hass.states.async_set(POWER_SENSOR, str(value), POWER_ATTRIBUTES)
+
+    async_track_state_change_event(hass, switch_entity, follow)
+    return watts
+
+
+@pytest.fixture
+async def machine(
+    hass: HomeAssistant,
+    relays: None,
+    pump_power: list[float],
+    config_entry: MockConfigEntry,
+    power_sensor: str,
+) -> MockConfigEntry:
+    """The integration set up with a backflush switch and a pump that answers it."""
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    return config_entry
+
+
+async def _start(hass: HomeAssistant, **data: Any) -> None:
+    await hass.services.async_call(
+        DOMAIN, "start_backflush", {"config_entry_id": ENTRY_ID, **data}, blocking=True
+    )
+    await hass.async_block_till_done()
+
+
+async def _toggle(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, entity_id: str, on: bool
+) -> None:
+    """Switch an input_boolean; two seconds pass so the template switch follows it."""
+    await hass.services.async_call(
+        "input_boolean", "turn_on" if on else "turn_off", {"entity_id": entity_id}, blocking=True
+    )
+    await _wait(hass, freezer, 2)
+
+
+async def _stop(hass: HomeAssistant) -> None:
+    await hass.services.async_call(
+        DOMAIN, "stop_backflush", {"config_entry_id": ENTRY_ID}, blocking=True
+    )
+
+
+async def _wait(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:
+    """Let ``seconds`` pass in 1 s steps, running due timers."""
+    for _ in range(int(seconds)):
+        freezer.tick(1)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+
+
+def _progress(hass: HomeAssistant) -> int:
+    return int(hass.states.get(PROGRESS).state)
+
+
+def _stored_run(hass_storage: dict[str, Any]) -> dict[str, Any]:
+    return hass_storage[KEY]["data"]["backflush_run"]  # type: ignore[no-any-return]
+
+
+# ------------------------------------------------------------------ a full routine
+
+
+@pytest.mark.usefixtures("machine")
+async def test_backflush_switches_exactly(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_storage: dict[str, Any]
+) -> None:
+    """3 x (10 s on, 10 s off): the exact on/off sequence, progress, state, events, storage."""
+    recorder = Recorder(hass, RELAY)
+    started = async_capture_events(hass, EVENT_BACKFLUSH_STARTED)
+    finished = async_capture_events(hass, EVENT_BACKFLUSH_FINISHED)
+    aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
+    assert hass.states.get(BACKFLUSH).state == STATE_OFF
+    assert _progress(hass) == 0
+
+    await _start(hass, cycles=3)
+    await hass.async_block_till_done()
+    # Persisted as running before the relay was switched on.
+    assert _stored_run(hass_storage)["state"] == "running"
+    assert hass.states.get(BACKFLUSH).state == STATE_ON
+    assert hass.states.get(MACHINE_STATE).state == "backflushing"
+    assert started[0].data == {
+        "config_entry_id": ENTRY_ID,
+        "name": "Espresso machine",
+        "program": {
+            "task": "backflush",
+            "cycles": 3,
+            "on_seconds": 10,
+            "off_seconds": 10,
+            "rinse_cycles": 0,
+            "rinse_pause_seconds": 60,
+            "total_seconds": 50.0,
+        },
+    }
+    attributes = hass.states.get(PROGRESS).attributes
+    assert (attributes["state"], attributes["phase"], attributes["step"], attributes["cycle"]) == (
+        "running",
+        "backflush",
+        "on",
+        1,
+    )
+
+    progress = []
+    for _ in range(5):
+        await _wait(hass, freezer, 10)
+        progress.append(_progress(hass))
+    assert recorder.changes == [
+        (0.0, "on"),
+        (10.0, "off"),
+        (20.0, "on"),
+        (30.0, "off"),
+        (40.0, "on"),
+        (50.0, "off"),
+    ]
+    assert progress == [20, 40, 60, 80, 100]
+    assert hass.states.get(BACKFLUSH).state == STATE_OFF
+    assert hass.states.get(MACHINE_STATE).state != "backflushing"
+    assert hass.states.get(PROGRESS).attributes["state"] == "finished"
+    assert not aborted
+    assert finished[0].data == {
+        "config_entry_id": ENTRY_ID,
+        "name": "Espresso machine",
+        "task": "backflush",
+        "cycles_done": 3,
+        "duration_s": 50.0,
+    }
+    assert _stored_run(hass_storage)["state"] == "finished"
+    assert _stored_run(hass_storage)["off_pending"] is False
+    # Pump pulses of the routine are never shots.
+    assert hass.states.get(TOTAL).state == "0"
+    # Nothing else happens afterwards.
+    await _wait(hass, freezer, 30)
+    assert len(recorder.changes) == 6
+
+
+@pytest.mark.parametrize("switch_entity", [TEMPLATE_SWITCH])
+@pytest.mark.usefixtures("machine")
+async def test_clean_with_rinse_on_template_switch(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """A clean: detergent cycles, a rinse pause (event), rinse cycles; a real template switch."""
+    recorder = Recorder(hass, TEMPLATE_SWITCH)
+    backing = Recorder(hass, BACKING)
+    rinse = async_capture_events(hass, EVENT_BACKFLUSH_RINSE)
+    finished = async_capture_events(hass, EVENT_BACKFLUSH_FINISHED)
+
+    await _start(hass, task="clean", cycles=2, rinse_cycles=2, rinse_pause_seconds=30)
+    await hass.async_block_till_done()
+    await _wait(hass, freezer, 31)
+    assert rinse[0].data == {
+        "config_entry_id": ENTRY_ID,
+        "name": "Espresso machine",
+        "pause_seconds": 30.0,
+    }
+    assert hass.states.get(PROGRESS).attributes["step"] == "rinse_pause"
+    await _wait(hass, freezer, 60)
+    expected = [
+        (0.0, "on"),
+        (10.0, "off"),
+        (20.0, "on"),
+        (30.0, "off"),
+        (60.0, "on"),
+        (70.0, "off"),
+        (80.0, "on"),
+        (90.0, "off"),
+    ]
+    assert recorder.changes == expected
+    assert backing.changes == expected
+    assert finished[0].data["task"] == "clean"
+    assert finished[0].data["cycles_done"] == 4
+    assert _progress(hass) == 100
+
+
+@pytest.mark.usefixtures("machine")
+async def test_switch_entity_starts_default_and_stops(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Turning the Backflush switch on runs the default program; off aborts (reason user)."""
+    recorder = Recorder(hass, RELAY)
+    started = async_capture_events(hass, EVENT_BACKFLUSH_STARTED)
+    aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
+    await hass.services.async_call("switch", "turn_on", {"entity_id": BACKFLUSH}, blocking=True)
+    assert started[0].data["program"]["cycles"] == 5
+    assert started[0].data["program"]["on_seconds"] == 10
+    await _wait(hass, freezer, 25)  # on, off at 10, on at 20
+    await hass.services.async_call("switch", "turn_off", {"entity_id": BACKFLUSH}, blocking=True)
+    await hass.async_block_till_done()
+    assert recorder.changes == [(0.0, "on"), (10.0, "off"), (20.0, "on"), (25.0, "off")]
+    assert aborted[0].data["reason"] == "user"
+    assert aborted[0].data["cycles_done"] == 1
+    assert hass.states.get(BACKFLUSH).state == STATE_OFF
+    assert hass.states.get(PROGRESS).attributes["state"] == "aborted"
+    await _wait(hass, freezer, 60)
+    assert hass.states.get(RELAY).state == STATE_OFF
+    assert len(recorder.changes) == 4
+
+
+# ------------------------------------------------------------------ every ending
+
+
+@pytest.mark.usefixtures("machine")
+async def test_stop_action(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """stop_backflush during an on-period: off at once, reason stopped, no timer left."""
+    recorder = Recorder(hass, RELAY)
+    aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
+    await _start(hass)
+    await _wait(hass, freezer, 3)
+    await _stop(hass)
+    assert hass.states.get(RELAY).state == STATE_OFF
+    assert aborted[0].data["reason"] == "stopped"
+    await _wait(hass, freezer, 120)
+    assert recorder.changes == [(0.0, "on"), (3.0, "off")]
+    # Stopping again does nothing.
+    await _stop(hass)
+    assert len(aborted) == 1
+
+
+@pytest.mark.usefixtures("machine")
+async def test_stop_during_pause_still_sends_off(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Someone switched the relay on during a pause: the stop turns it off all the same."""
+    await _start(hass)
+    await _wait(hass, freezer, 12)
+    assert hass.states.get(RELAY).state == STATE_OFF
+    await hass.services.async_call("input_boolean", "turn_on", {"entity_id": RELAY}, blocking=True)
+    await _stop(hass)
+    assert hass.states.get(RELAY).state == STATE_OFF
+
+
+@pytest.mark.parametrize("switch_entity", [TEMPLATE_SWITCH])
+@pytest.mark.usefixtures("machine")
+async def test_switch_unavailable_then_back_on(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """The switch goes unavailable: abort; it comes back on: off is sent again."""
+    recorder = Recorder(hass, TEMPLATE_SWITCH)
+    aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
+    await _start(hass)
+    await _wait(hass, freezer, 5)
+    await _toggle(hass, freezer, ONLINE, on=False)
+    assert aborted[0].data["reason"] == "switch_unavailable"
+    assert hass.states.get(BACKFLUSH).state == "unavailable"
+    runtime = hass.config_entries.async_get_entry(ENTRY_ID).runtime_data
+    assert runtime.backflush.off_pending
+    # The relay was still on when the switch went away; it comes back on.
+    assert hass.states.get(BACKING).state == STATE_ON
+    await _wait(hass, freezer, 30)
+    await _toggle(hass, freezer, ONLINE, on=True)
+    await _wait(hass, freezer, 2)  # the template switch follows a second later
+    assert hass.states.get(TEMPLATE_SWITCH).state == STATE_OFF
+    assert hass.states.get(BACKING).state == STATE_OFF
+    assert recorder.states == ["on", "unavailable", "on", "off"]
+    assert not runtime.backflush.off_pending
+    # Later switching by the user is left alone.
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": TEMPLATE_SWITCH}, blocking=True
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get(TEMPLATE_SWITCH).state == STATE_ON
+
+
+@pytest.mark.usefixtures("relays", "power_sensor")
+async def test_no_pump_activity(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+) -> None:
+    """No power rise in the first two on-periods: abort at the end of the second one."""
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    recorder = Recorder(hass, RELAY)
+    aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
+    await _start(hass)
+    # The plug keeps reporting standby power.
+    for _ in range(8):
+        await _wait(hass, freezer, 5)
+        hass.states.async_set(POWER_SENSOR, "1.5", POWER_ATTRIBUTES)
+    await _wait(hass, freezer, 30)
+    assert recorder.changes == [(0.0, "on"), (10.0, "off"), (20.0, "on"), (30.0, "off")]
+    assert aborted[0].data["reason"] == "no_pump_activity"
+    assert aborted[0].data["cycles_done"] == 2
+    assert hass.states.get(MACHINE_STATE).state != "backflushing"
+
+
+@pytest.mark.usefixtures("relays", "power_sensor")
+async def test_pump_seen_in_second_period_is_enough(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+) -> None:
+    """The pump check passes when the pump shows in the second on-period."""
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    finished = async_capture_events(hass, EVENT_BACKFLUSH_FINISHED)
+    await _start(hass, cycles=3)
+    await _wait(hass, freezer, 22)
+    hass.states.async_set(POWER_SENSOR, str(PUMP_WATTS), POWER_ATTRIBUTES)
+    await _wait(hass, freezer, 40)
+    assert finished[0].data["cycles_done"] == 3
+
+
+@pytest.mark.usefixtures("machine")
+async def test_unload_turns_off_before_entities_go(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, machine: MockConfigEntry
+) -> None:
+    """Unloading aborts (reason unload) and the off is done when unload returns."""
+    aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
+    await _start(hass)
+    await _wait(hass, freezer, 4)
+    assert hass.states.get(RELAY).state == STATE_ON
+    assert await hass.config_entries.async_unload(machine.entry_id)
+    assert hass.states.get(RELAY).state == STATE_OFF
+    assert machine.state is ConfigEntryState.NOT_LOADED
+    await hass.async_block_till_done()
+    assert aborted[0].data["reason"] == "unload"
+    await _wait(hass, freezer, 60)
+    assert hass.states.get(RELAY).state == STATE_OFF
+
+
+@pytest.mark.usefixtures("machine")
+async def test_reload_turns_off(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    machine: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A reload aborts (reason unload); the new runtime does not see a restart."""
+    recorder = Recorder(hass, RELAY)
+    aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
+    await _start(hass)
+    await _wait(hass, freezer, 4)
+    assert await hass.config_entries.async_reload(machine.entry_id)
+    await hass.async_block_till_done()
+    assert [event.data["reason"] for event in aborted] == ["unload"]
+    assert _stored_run(hass_storage)["state"] == "aborted"
+    await _wait(hass, freezer, 60)
+    assert recorder.changes == [(0.0, "on"), (4.0, "off")]
+    assert hass.states.get(BACKFLUSH).state == STATE_OFF
+
+
+@pytest.mark.usefixtures("machine")
+async def test_home_assistant_stopping(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """Home Assistant stopping turns the relay off (reason unload)."""
+    aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
+    await _start(hass)
+    await _wait(hass, freezer, 2)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await hass.async_block_till_done()
+    assert hass.states.get(RELAY).state == STATE_OFF
+    assert aborted[0].data["reason"] == "unload"
+    await _wait(hass, freezer, 60)
+    assert hass.states.get(RELAY).state == STATE_OFF
+
+
+@pytest.mark.usefixtures("relays", "power_sensor")
+async def test_restart_during_routine(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A routine interrupted by a restart: the relay is turned off at start-up (reason restart)."""
+    hass_storage[KEY] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": KEY,
+        "data": {
+            "total_shots": 3,
+            "backflush_run": {
+                "program": {"task": "clean", "cycles": 5, "on_seconds": 10, "off_seconds": 10},
+                "state": "running",
+                "started_at": START.timestamp() - 35,
+                "cycles_done": 2,
+                "ended_at": None,
+                "end_reason": None,
+                "off_pending": True,
+            },
+        },
+    }
+    await hass.services.async_call("input_boolean", "turn_on", {"entity_id": RELAY}, blocking=True)
+    aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(RELAY).state == STATE_OFF
+    assert aborted[0].data == {
+        "config_entry_id": ENTRY_ID,
+        "name": "Espresso machine",
+        "task": "clean",
+        "reason": "restart",
+        "cycles_done": 2,
+        "duration_s": 35.0,
+    }
+    assert _stored_run(hass_storage)["state"] == "aborted"
+    assert _stored_run(hass_storage)["off_pending"] is False
+    assert hass.states.get(BACKFLUSH).state == STATE_OFF
+    assert hass.states.get(TOTAL).state == "3"
+
+
+@pytest.mark.parametrize("switch_entity", [TEMPLATE_SWITCH])
+@pytest.mark.usefixtures("relays", "power_sensor")
+async def test_restart_while_switch_unavailable(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """After a restart the switch is unavailable: the off is sent once it is back."""
+    hass_storage[KEY] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": KEY,
+        "data": {"backflush_run": {"state": "running", "started_at": START.timestamp()}},
+    }
+    await _toggle(hass, freezer, ONLINE, on=False)
+    await _toggle(hass, freezer, BACKING, on=True)
+    aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert aborted[0].data["reason"] == "restart"
+    assert hass.states.get(BACKING).state == STATE_ON
+    await _toggle(hass, freezer, ONLINE, on=True)
+    assert hass.states.get(BACKING).state == STATE_OFF
+    await _wait(hass, freezer, 2)  # the template switch follows a second later
+    assert hass.states.get(TEMPLATE_SWITCH).state == STATE_OFF
+    assert _stored_run(hass_storage)["off_pending"] is False
+
+
+@pytest.mark.usefixtures("machine")
+async def test_failed_switch_on_aborts_without_timer(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """A failing switch call: abort (switch_unavailable), retry the off, no timer left."""
+    runtime = hass.config_entries.async_get_entry(ENTRY_ID).runtime_data
+    real = runtime.async_turn_backflush_switch
+    calls: list[bool] = []
+
+    async def flaky(on: bool, context: Any = None) -> None:
+        calls.append(on)
+        if len(calls) in (3, 4):  # the second on, then the first off attempt
+            raise HomeAssistantError("relay offline")
+        await real(on, context)
+
+    aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
+    with patch.object(runtime, "async_turn_backflush_switch", flaky):
+        await _start(hass)
+        await _wait(hass, freezer, 25)
+    assert calls == [True, False, True, False, False]
+    assert aborted[0].data["reason"] == "switch_unavailable"
+    assert runtime.backflush.as_diagnostics()["timer_armed"] is False
+    assert hass.states.get(RELAY).state == STATE_OFF
+    await _wait(hass, freezer, 60)
+    assert calls == [True, False, True, False, False]
+
+
+@pytest.mark.usefixtures("machine")
+async def test_failed_first_switch_on(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """The very first on fails: translated error, aborted, detection resumed."""
+    runtime = hass.config_entries.async_get_entry(ENTRY_ID).runtime_data
+    real = runtime.async_turn_backflush_switch
+
+    async def failing_on(on: bool, context: Any = None) -> None:
+        if on:
+            raise HomeAssistantError("relay offline")
+        await real(on, context)
+
+    with (
+        patch.object(runtime, "async_turn_backflush_switch", failing_on),
+        pytest.raises(HomeAssistantError) as err,
+    ):
+        await _start(hass)
+    assert err.value.translation_key == "backflush_switch_failed"
+    assert not runtime.backflush.running
+    assert hass.states.get(MACHINE_STATE).state != "backflushing"
+
+
+# ------------------------------------------------------------------ refusals and gates
+
+
+@pytest.mark.usefixtures("machine")
+async def test_refuses_while_running_or_brewing(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """A second start, or a start during a shot, is refused with a translated error."""
+    await _start(hass)
+    with pytest.raises(ServiceValidationError) as err:
+        await _start(hass)
+    assert err.value.translation_key == "backflush_already_running"
+    await _stop(hass)
+
+    # A shot is being pulled.
+    await _wait(hass, freezer, 30)
+    hass.states.async_set(POWER_SENSOR, str(PUMP_WATTS), POWER_ATTRIBUTES)
+    await _wait(hass, freezer, 8)
+    hass.states.async_set(POWER_SENSOR, str(PUMP_WATTS + 1), POWER_ATTRIBUTES)
+    await hass.async_block_till_done()
+    assert hass.states.get("binary_sensor.espresso_machine_brewing").state == STATE_ON
+    with pytest.raises(ServiceValidationError) as err:
+        await _start(hass)
+    assert err.value.translation_key == "backflush_brewing"
+
+
+@pytest.mark.parametrize("switch_entity", [TEMPLATE_SWITCH])
+@pytest.mark.usefixtures("machine")
+async def test_refuses_when_switch_or_sensor_unavailable(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """An unavailable switch or power sensor refuses the start; nothing is switched."""
+    await _toggle(hass, freezer, ONLINE, on=False)
+    with pytest.raises(ServiceValidationError) as err:
+        await _start(hass)
+    assert err.value.translation_key == "backflush_switch_unavailable"
+    assert err.value.translation_placeholders["entity_id"] == TEMPLATE_SWITCH
+    assert hass.states.get(BACKFLUSH).state == "unavailable"
+
+    await _toggle(hass, freezer, ONLINE, on=True)
+    for state in ("unavailable", "unknown"):
+        hass.states.async_set(POWER_SENSOR, state, POWER_ATTRIBUTES)
+        await hass.async_block_till_done()
+        with pytest.raises(ServiceValidationError) as err:
+            await _start(hass)
+        assert err.value.translation_key == "backflush_power_sensor_unavailable"
+    assert hass.states.get(BACKING).state == STATE_OFF
+
+
+@pytest.mark.usefixtures("power_sensor")
+async def test_refuses_without_switch(hass: HomeAssistant, config_entry: MockConfigEntry) -> None:
+    """Without a backflush switch: no switch, button or progress sensor; the action refuses."""
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        config_entry,
+        options={k: v for k, v in config_entry.options.items() if k != CONF_BACKFLUSH_SWITCH},
+    )
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(BACKFLUSH) is None
+    assert hass.states.get(ARM) is None
+    assert hass.states.get(PROGRESS) is None
+    with pytest.raises(ServiceValidationError) as err:
+        await _start(hass)
+    assert err.value.translation_key == "backflush_no_switch"
+    await _stop(hass)  # nothing to stop: no error
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {
+            "name": "Espresso machine",
+            "power_sensor": POWER_SENSOR,
+            "machine_type": "single_boiler",
+            CONF_SWITCH_ROLE: "pump",
+            CONF_BACKFLUSH_SWITCH: RELAY,
+            CONF_REQUIRE_ARMING: True,
+        }
+    ],
+)
+@pytest.mark.usefixtures("machine")
+async def test_arming_gate(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """With require_arming: only within 60 s after pressing Arm backflush, once per press."""
+    with pytest.raises(ServiceValidationError) as err:
+        await _start(hass)
+    assert err.value.translation_key == "backflush_not_armed"
+    assert hass.states.get(RELAY).state == STATE_OFF
+
+    await hass.services.async_call("button", "press", {"entity_id": ARM}, blocking=True)
+    await _wait(hass, freezer, 59)
+    await _start(hass)
+    assert hass.states.get(RELAY).state == STATE_ON
+    await _stop(hass)
+    # Arming was consumed by the start.
+    with pytest.raises(ServiceValidationError):
+        await _start(hass)
+
+    await hass.services.async_call("button", "press", {"entity_id": ARM}, blocking=True)
+    await _wait(hass, freezer, 61)
+    with pytest.raises(ServiceValidationError) as err:
+        await _start(hass)
+    assert err.value.translation_key == "backflush_not_armed"
+    # The switch entity goes through the same gate.
+    with pytest.raises(ServiceValidationError):
+        await hass.services.async_call("switch", "turn_on", {"entity_id": BACKFLUSH}, blocking=True)
+    assert hass.states.get(RELAY).state == STATE_OFF
+
+
+@pytest.mark.parametrize(
+    ("data", "key", "placeholders"),
+    [
+        ({"cycles": 0}, "program_cycles_out_of_range", {"value": "0", "min": "1", "max": "20"}),
+        ({"cycles": 21}, "program_cycles_out_of_range", {"value": "21", "min": "1", "max": "20"}),
+        ({"on_seconds": 0}, "program_on_seconds_out_of_range", {"value": "0"}),
+        ({"on_seconds": 31}, "program_on_seconds_out_of_range", {"value": "31", "max": "30"}),
+        ({"off_seconds": 0}, "program_off_seconds_out_of_range", {"value": "0"}),
+        ({"off_seconds": 61}, "program_off_seconds_out_of_range", {"value": "61", "max": "60"}),
+        (
+            {"task": "clean", "rinse_cycles": -1},
+            "program_rinse_cycles_out_of_range",
+            {"value": "-1"},
+        ),
+        (
+            {"task": "clean", "rinse_cycles": 21},
+            "program_rinse_cycles_out_of_range",
+            {"value": "21"},
+        ),
+        (
+            {"task": "clean", "rinse_pause_seconds": -1},
+            "program_rinse_pause_seconds_out_of_range",
+            {"value": "-1"},
+        ),
+        (
+            {"task": "clean", "rinse_pause_seconds": 901},
+            "program_rinse_pause_seconds_out_of_range",
+            {"value": "901", "max": "900"},
+        ),
+        (
+            {"cycles": 20, "on_seconds": 30, "off_seconds": 34},
+            "program_total_too_long",
+            {"max_minutes": "20"},
+        ),
+        ({"task": "descale"}, "program_invalid_task", {"task": "descale"}),
+        ({"cycles": 2.5}, "program_invalid_value", {"field": "cycles"}),
+    ],
+)
+@pytest.mark.usefixtures("machine")
+async def test_program_bounds(
+    hass: HomeAssistant, data: dict[str, Any], key: str, placeholders: dict[str, str]
+) -> None:
+    """Each bound just outside is refused with a translated error naming it."""
+    with pytest.raises(ServiceValidationError) as err:
+        await _start(hass, **data)
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == key
+    assert placeholders.items() <= err.value.translation_placeholders.items()
+    assert hass.states.get(RELAY).state == STATE_OFF
+
+
+@pytest.mark.usefixtures("machine")
+async def test_program_bounds_inside(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """The extreme values inside the bounds are accepted (20 minutes exactly)."""
+    started = async_capture_events(hass, EVENT_BACKFLUSH_STARTED)
+    await _start(hass, cycles=20, on_seconds=30, off_seconds=31.0)
+    assert started[0].data["program"]["total_seconds"] == 1189.0
+    await _stop(hass)
+
+
+# ------------------------------------------------------------------ machine power, shots
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {
+            "name": "Espresso machine",
+            "power_sensor": POWER_SENSOR,
+            "machine_type": "single_boiler",
+            CONF_SWITCH_ROLE: "machine_power",
+            CONF_BACKFLUSH_SWITCH: RELAY,
+        }
+    ],
+)
+@pytest.mark.usefixtures("machine")
+async def test_machine_power_lift_brew_lever(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Switching the whole machine: the final off, and the brew lever reminder in the events."""
+    finished = async_capture_events(hass, EVENT_BACKFLUSH_FINISHED)
+    aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
+    await _start(hass, cycles=1)
+    await _wait(hass, freezer, 10)
+    assert hass.states.get(RELAY).state == STATE_OFF
+    assert finished[0].data["lift_brew_lever"] is True
+    await _start(hass)
+    await _stop(hass)
+    assert aborted[0].data["lift_brew_lever"] is True
+    assert hass.states.get(RELAY).state == STATE_OFF
+
+
+@pytest.mark.usefixtures("machine")
+async def test_pump_pulses_are_not_shots(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, pump_power: list[float]
+) -> None:
+    """25 s pump pulses look like shots, but the routine pauses shot counting."""
+    await _start(hass, cycles=3, on_seconds=25, off_seconds=20)
+    for _ in range(12):
+        await _wait(hass, freezer, 10)
+        assert hass.states.get(MACHINE_STATE).state in ("backflushing", "off", "heating", "ready")
+    assert pump_power == [PUMP_WATTS, STANDBY_WATTS] * 3
+    assert hass.states.get(TOTAL).state == "0"
+    # Detection is back afterwards: the same pulse by hand is a shot.
+    hass.states.async_set(POWER_SENSOR, str(PUMP_WATTS), POWER_ATTRIBUTES)
+    await _wait(hass, freezer, 25)
+    hass.states.async_set(POWER_SENSOR, str(STANDBY_WATTS), POWER_ATTRIBUTES)
+    await _wait(hass, freezer, 20)
+    assert hass.states.get(TOTAL).state == "1"
+
+
+@pytest.mark.usefixtures("machine")
+async def test_diagnostics_include_runner(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """The runner's state is part of the diagnostics."""
+    runtime = hass.config_entries.async_get_entry(ENTRY_ID).runtime_data
+    await _start(hass, cycles=2)
+    diagnostics = runtime.as_diagnostics()["backflush"]
+    assert diagnostics["switch"] == RELAY
+    assert diagnostics["timer_armed"] is True
+    assert diagnostics["run"]["state"] == "running"
+    assert diagnostics["current_phase"] == "backflush"
+    await _wait(hass, freezer, 30)
+    assert runtime.as_diagnostics()["backflush"]["run"]["state"] == "finished"
