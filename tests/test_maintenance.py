@@ -11,6 +11,9 @@ from homeassistant.core import Event, callback
 from homeassistant.exceptions import ServiceValidationError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
 
 from custom_components.espresso_care.const import (
     CONF_BACKFLUSH_EVERY_DAYS,
@@ -37,6 +40,7 @@ from .conftest import ENTRY_ID, PLUG_SWITCH
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
+    from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 KEY = storage_key(ENTRY_ID)
 T0 = "2026-05-04 08:00:00+00:00"
@@ -761,12 +765,16 @@ async def test_backflush_routine_api(
 
 @pytest.mark.freeze_time(T0)
 async def test_diagnostics(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_integration: MockConfigEntry
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
 ) -> None:
-    """The diagnostics hold the schedule, intervals, due state and drift."""
+    """The diagnostics download holds the schedule, intervals, due state and drift."""
     for _ in range(3):
         await pull_shot(hass, freezer)
-    diagnostics = init_integration.runtime_data.as_diagnostics()["maintenance"]
+    downloaded = await get_diagnostics_for_config_entry(hass, hass_client, init_integration)
+    diagnostics = downloaded["maintenance"]
     assert diagnostics["schedule"]["tasks"]["backflush"]["shots_since"] == 3
     assert diagnostics["intervals"]["backflush"] == {"shots": 3, "days": 7}
     assert diagnostics["due"] == ["backflush"]
