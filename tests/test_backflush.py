@@ -35,13 +35,17 @@ from custom_components.espresso_care.const import (
     EVENT_BACKFLUSH_FINISHED,
     EVENT_BACKFLUSH_RINSE,
     EVENT_BACKFLUSH_STARTED,
+    EVENT_MAINTENANCE_DONE,
 )
+from custom_components.espresso_care.logbook import async_describe_events
 from custom_components.espresso_care.store import storage_key
 
-from .common import PUMP_WATTS, STANDBY_WATTS
+from .common import PUMP_WATTS, STANDBY_WATTS, set_power
 from .conftest import ENTRY_ID, POWER_ATTRIBUTES, POWER_SENSOR
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from freezegun.api import FrozenDateTimeFactory
 
 RELAY = "input_boolean.pump_relay"
@@ -191,6 +195,7 @@ async def _stop(hass: HomeAssistant) -> None:
     await hass.services.async_call(
         DOMAIN, "stop_backflush", {"config_entry_id": ENTRY_ID}, blocking=True
     )
+    await hass.async_block_till_done()
 
 
 async def _wait(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:
@@ -644,11 +649,9 @@ async def test_refuses_while_running_or_brewing(
     await _stop(hass)
 
     # A shot is being pulled.
-    await _wait(hass, freezer, 30)
-    hass.states.async_set(POWER_SENSOR, str(PUMP_WATTS), POWER_ATTRIBUTES)
-    await _wait(hass, freezer, 8)
-    hass.states.async_set(POWER_SENSOR, str(PUMP_WATTS + 1), POWER_ATTRIBUTES)
-    await hass.async_block_till_done()
+    await set_power(hass, freezer, STANDBY_WATTS, after=30)
+    await set_power(hass, freezer, PUMP_WATTS, after=10)
+    await set_power(hass, freezer, PUMP_WATTS + 1, after=4)
     assert hass.states.get("binary_sensor.espresso_machine_brewing").state == STATE_ON
     with pytest.raises(ServiceValidationError) as err:
         await _start(hass)
@@ -863,3 +866,75 @@ async def test_diagnostics_include_runner(
     assert diagnostics["current_phase"] == "backflush"
     await _wait(hass, freezer, 30)
     assert runtime.as_diagnostics()["backflush"]["run"]["state"] == "finished"
+
+
+# ------------------------------------------------------------------ maintenance, logbook
+
+
+@pytest.mark.parametrize(
+    ("task", "done"), [("backflush", ["backflush"]), ("clean", ["clean", "backflush"])]
+)
+@pytest.mark.usefixtures("machine")
+async def test_success_marks_task_done(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    task: str,
+    done: list[str],
+) -> None:
+    """A completed routine marks its task done (source backflush_routine); an abort does not."""
+    events = async_capture_events(hass, EVENT_MAINTENANCE_DONE)
+    await _start(hass, task=task, cycles=1)
+    await _stop(hass)
+    assert not events
+    await _start(hass, task=task, cycles=1, rinse_cycles=1, rinse_pause_seconds=0)
+    await _wait(hass, freezer, 40)
+    assert sorted(event.data["task"] for event in events) == sorted(done)
+    assert {event.data["source"] for event in events} == {"backflush_routine"}
+    assert hass.states.get(f"sensor.espresso_machine_shots_since_{task}").state == "0"
+
+
+def _describers(hass: HomeAssistant) -> dict[str, Callable[[Event], dict[str, Any]]]:
+    described: dict[str, Callable[[Event], dict[str, Any]]] = {}
+
+    def register(domain: str, event_type: str, describe: Callable[[Event], dict[str, Any]]) -> None:
+        assert domain == DOMAIN
+        described[event_type] = describe
+
+    async_describe_events(hass, register)
+    return described
+
+
+@pytest.mark.usefixtures("machine")
+async def test_logbook(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """Every backflush event reads well in the logbook, linked to the Backflush switch."""
+    captured = [
+        async_capture_events(hass, event_type)
+        for event_type in (
+            EVENT_BACKFLUSH_STARTED,
+            EVENT_BACKFLUSH_RINSE,
+            EVENT_BACKFLUSH_FINISHED,
+            EVENT_BACKFLUSH_ABORTED,
+        )
+    ]
+    await _start(hass, task="clean", cycles=1, rinse_cycles=1, rinse_pause_seconds=0)
+    await _wait(hass, freezer, 40)
+    await _start(hass)
+    await _stop(hass)
+    describe = _describers(hass)
+    events = [event for events in captured for event in events]
+    messages = [describe[event.event_type](event) for event in events]
+    assert {message["entity_id"] for message in messages} == {BACKFLUSH}
+    assert {message["name"] for message in messages} == {"Espresso machine"}
+    assert sorted(message["message"] for message in messages) == sorted(
+        [
+            "started an automated clean (1 cycles of 10 s)",
+            "paused the automated clean: rinse the basket for the rinse cycles",
+            "finished the automated clean (2 cycles)",
+            "started an automated backflush (5 cycles of 10 s)",
+            "aborted the automated backflush (stopped)",
+        ]
+    )
+    lever = Event(EVENT_BACKFLUSH_FINISHED, {**captured[2][0].data, "lift_brew_lever": True})
+    assert describe[EVENT_BACKFLUSH_FINISHED](lever)["message"].endswith(
+        "; lift the brew lever before switching the machine on"
+    )

@@ -521,13 +521,10 @@ class BackflushRunner:
         await runtime.async_save()
 
     async def _async_mark_done(self, command: Finished) -> None:
-        """Record the task as done in the maintenance schedule (issue 4's API)."""
-        maintenance = getattr(self._runtime, "maintenance", None)
-        mark_done = getattr(maintenance, "async_mark_done", None)
-        if mark_done is None:
-            _LOGGER.debug("No maintenance schedule to record the %s in", command.task)
-            return
-        await mark_done(command.task, source=MAINTENANCE_SOURCE_BACKFLUSH_ROUTINE)
+        """Record the task as done in the maintenance schedule (a clean also marks backflush)."""
+        await self._runtime.maintenance.async_mark_done(
+            command.task, source=MAINTENANCE_SOURCE_BACKFLUSH_ROUTINE
+        )
 
     def _event_base(self) -> dict[str, Any]:
         return {
