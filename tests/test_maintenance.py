@@ -318,6 +318,25 @@ async def test_adjust_shots_corrects_shots_since(
     assert hass.states.get(due("backflush")).state == STATE_OFF
 
 
+@pytest.mark.freeze_time(T0)
+async def test_due_on_the_second(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_integration: MockConfigEntry
+) -> None:
+    """A days rule falls due on the second, between two of the minute checks."""
+    freezer.tick(20)
+    await hass.services.async_call(
+        "button", "press", {"entity_id": f"button.{PREFIX}_mark_backflush_done"}, blocking=True
+    )
+    freezer.move_to("2026-05-11 08:00:19+00:00")
+    async_fire_time_changed(hass)  # the minute check runs now, next in a minute
+    await hass.async_block_till_done()
+    assert hass.states.get(due("backflush")).state == STATE_OFF
+    freezer.move_to("2026-05-11 08:00:20+00:00")
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert hass.states.get(due("backflush")).state == STATE_ON
+
+
 # --- time zone and DST ----------------------------------------------------------------------
 
 
@@ -366,6 +385,29 @@ async def test_days_rule_in_dst_gap(
     await hass.async_block_till_done()
     assert hass.states.get(due("backflush")).state == STATE_OFF
     freezer.move_to("2026-03-29 01:30:00+00:00")
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert hass.states.get(due("backflush")).state == STATE_ON
+
+
+@pytest.mark.freeze_time("2026-10-18 00:30:00+00:00")  # Sunday 02:30 CEST
+async def test_days_rule_across_fall_back(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+    power_sensor: str,
+) -> None:
+    """02:30 happens twice on the day of fall back: the first one (7 days + 0 h) counts."""
+    await hass.config.async_set_time_zone("Europe/Amsterdam")
+    await setup(hass, config_entry)
+    assert hass.states.get(shots_since("backflush")).attributes["due_at"] == (
+        "2026-10-25T02:30:00+02:00"
+    )
+    freezer.move_to("2026-10-25 00:29:59+00:00")
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert hass.states.get(due("backflush")).state == STATE_OFF
+    freezer.move_to("2026-10-25 00:30:00+00:00")
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
     assert hass.states.get(due("backflush")).state == STATE_ON
