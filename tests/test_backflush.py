@@ -614,6 +614,48 @@ async def test_failed_switch_on_aborts_without_timer(
 
 
 @pytest.mark.usefixtures("machine")
+async def test_failed_switch_off_between_cycles_aborts(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """The off at the end of an on-period fails twice: abort rather than pump through."""
+    runtime = hass.config_entries.async_get_entry(ENTRY_ID).runtime_data
+    real = runtime.async_turn_backflush_switch
+    calls: list[bool] = []
+
+    async def flaky(on: bool, context: Any = None) -> None:
+        calls.append(on)
+        if len(calls) in (2, 3):
+            raise HomeAssistantError("relay offline")
+        await real(on, context)
+
+    aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
+    with patch.object(runtime, "async_turn_backflush_switch", flaky):
+        await _start(hass)
+        await _wait(hass, freezer, 11)
+        assert aborted[0].data["reason"] == "switch_unavailable"
+        await _wait(hass, freezer, 60)
+    assert calls == [True, False, False, False]
+    assert hass.states.get(RELAY).state == STATE_OFF
+    assert not runtime.backflush.off_pending
+
+
+@pytest.mark.usefixtures("machine")
+async def test_switched_off_by_hand_stops(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Someone turns the relay off during an on-period: the routine stops (reason user)."""
+    recorder = Recorder(hass, RELAY)
+    aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
+    await _start(hass)
+    await _wait(hass, freezer, 23)
+    await hass.services.async_call("input_boolean", "turn_off", {"entity_id": RELAY}, blocking=True)
+    await hass.async_block_till_done()
+    assert aborted[0].data["reason"] == "user"
+    await _wait(hass, freezer, 60)
+    assert recorder.changes == [(0.0, "on"), (10.0, "off"), (20.0, "on"), (23.0, "off")]
+
+
+@pytest.mark.usefixtures("machine")
 async def test_failed_first_switch_on(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
     """The very first on fails: translated error, aborted, detection resumed."""
     runtime = hass.config_entries.async_get_entry(ENTRY_ID).runtime_data

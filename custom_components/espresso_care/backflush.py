@@ -36,6 +36,7 @@ from homeassistant.const import (
     ATTR_UNIT_OF_MEASUREMENT,
     EVENT_HOMEASSISTANT_STOP,
     STATE_OFF,
+    STATE_ON,
     STATE_UNAVAILABLE,
     STATE_UNKNOWN,
 )
@@ -85,6 +86,7 @@ from .engine.backflush import (
     ProgramError,
     RinseNow,
     RunState,
+    StepKind,
     SwitchOff,
     SwitchOn,
 )
@@ -288,7 +290,11 @@ class BackflushRunner:
         self.check_can_start()
         runtime = self._runtime
         self.armed_until = None
-        self._context = context
+        # Our own context: a switch-off in another one during an on-period came from elsewhere.
+        self._context = Context(
+            user_id=None if context is None else context.user_id,
+            parent_id=None if context is None else context.id,
+        )
         self.last_error = None
         run = BackflushRun(program, supervise_pump=True)
         if (state := self.hass.states.get(runtime.power_sensor)) is not None:
@@ -382,10 +388,31 @@ class BackflushRunner:
 
     @callback
     def _async_switch_changed(self, event: Event[EventStateChangedData]) -> None:
-        """Abort when the switch becomes unavailable; retry a pending off when it returns."""
+        """Abort when the switch goes unavailable or is turned off by hand during an on-period.
+
+        After an ending, retry a pending off when the switch returns.
+        """
         new_state = event.data["new_state"]
+        old_state = event.data["old_state"]
         if self.running and self.run is not None:
-            if not state_available(new_state):
+            step = self.run.current_step
+            if (
+                step is not None
+                and step.kind is StepKind.ON
+                and old_state is not None
+                and old_state.state == STATE_ON
+                and new_state is not None
+                and new_state.state == STATE_OFF
+                and (self._context is None or new_state.context.id != self._context.id)
+            ):
+                _LOGGER.info(
+                    "The backflush switch %s of %s was turned off by hand; stopping the backflush",
+                    self.switch,
+                    self._runtime.name,
+                )
+                self._cancel_timer()
+                self._async_dispatch(self.run.abort(dt_util.utcnow().timestamp(), AbortReason.USER))
+            elif not state_available(new_state):
                 _LOGGER.warning(
                     "The backflush switch %s of %s became unavailable; aborting the backflush",
                     self.switch,
@@ -484,10 +511,18 @@ class BackflushRunner:
                     )
                     return
             elif isinstance(command, SwitchOff):
-                await self._async_switch_off()
+                switched_off = await self._async_switch_off()
                 if not run.running and run.end_reason is AbortReason.SWITCH_UNAVAILABLE:
                     # An unavailable switch ignores the call: resend once it is back.
                     self.off_pending = True
+                if not switched_off and run.running:
+                    # The pump may keep running through the pause: stop the routine.
+                    self._cancel_timer()
+                    await self._async_execute(
+                        run,
+                        run.abort(dt_util.utcnow().timestamp(), AbortReason.SWITCH_UNAVAILABLE),
+                    )
+                    return
             elif isinstance(command, RinseNow):
                 self.hass.bus.async_fire(
                     EVENT_BACKFLUSH_RINSE,
