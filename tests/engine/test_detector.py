@@ -292,3 +292,45 @@ def test_snapshot_and_settings() -> None:
     snap = det.snapshot()
     assert snap["state"] == "off"
     assert snap["brewing"] is False
+
+
+def polled(samples: list[tuple[float, float | None]], every: int = 9, phase: int = 3):
+    """What a plug polled every ``every`` s (Tasmota teleperiod) reports of 1 Hz samples.
+
+    9 s rather than 10: the test PID pulses every 5 s and a 10 s poll would alias with it.
+    """
+    return [s for i, s in enumerate(samples) if i % every == phase]
+
+
+POLLED_WARM = 3600.0  # a polled plug needs longer to show the heater step
+
+
+@pytest.mark.parametrize(
+    ("on", "off", "phase"), [(8, 10, 3), (10, 12, 0), (10, 12, 3), (10, 14, 3)]
+)
+def test_polled_plug_backflush_is_no_shot(on: int, off: int, phase: int) -> None:
+    # a 9 s poll sees some pulses as 18 s runs, like a short shot, or merges them
+    pulses = [(POLLED_WARM + (on + off) * i, POLLED_WARM + (on + off) * i + on) for i in range(6)]
+    samples = polled(pid_machine(POLLED_WARM + 400, pulses), phase=phase)
+    events = run(detector(), samples, tick_every=5.0)
+    assert shots(events) == []
+    assert len(backflushes(events)) == 1
+
+
+def test_polled_plug_short_shot_waits_for_its_session() -> None:
+    det = detector()
+    samples = polled(pid_machine(POLLED_WARM + 400, [(POLLED_WARM, POLLED_WARM + 18)]))
+    events = run(det, samples, tail=0.0)
+    [shot] = shots(events + det.tick(samples[-1][0] + 60))
+    assert 10.0 <= shot.duration <= 30.0
+
+
+def test_unavailable_after_overlong_silence_keeps_the_shot_before_it() -> None:
+    det = detector()
+    run(det, sample(WARM, heater=pid_idle()), tail=0.0)
+    t = T0 + WARM
+    det.feed(t, 53.5)
+    det.feed(t + 30, 1.5)  # a 30 s shot
+    det.feed(t + 35, 53.5)  # 5 s later a long draw starts, then the plug goes silent
+    events = det.feed(t + 120, None)
+    assert shots(events) == [ShotFinished(start=t, end=t + 30)]

@@ -56,12 +56,14 @@ PUMPING = [(1.5, 53.5), (138.5, 191.5), (1301.5, 1353.5), (1.5, 173.5), (1563.0,
 def sessions(draw: st.DrawFn) -> list[tuple[float, float | None]]:
     """Pump runs (flush / shot / hot water / pulses) on an idle machine, with some junk."""
     base, pumping = draw(st.sampled_from(PUMPING))
+    # pulse trains (backflush-like) or free runs; a plug reading every 1, 5 or 10 s
+    longest_idle, longest_pump = draw(st.sampled_from([(40.0, 75.0), (20.0, 25.0)]))
+    every = draw(st.sampled_from([1.0, 1.0, 5.0, 10.0]))
     out: list[tuple[float, float | None]] = []
     t = T0
     for _ in range(draw(st.integers(min_value=1, max_value=12))):
-        idle = draw(st.floats(min_value=0.5, max_value=40.0))
-        pump = draw(st.floats(min_value=0.5, max_value=75.0))
-        every = draw(st.sampled_from([1.0, 1.0, 5.0, 10.0]))
+        idle = draw(st.floats(min_value=0.5, max_value=longest_idle))
+        pump = draw(st.floats(min_value=0.5, max_value=longest_pump))
         for length, value in ((idle, base), (pump, pumping)):
             n = max(1, int(length / every))
             out.extend((t + length * i / n, value) for i in range(n))
@@ -73,7 +75,28 @@ def sessions(draw: st.DrawFn) -> list[tuple[float, float | None]]:
     return out
 
 
-readings = st.one_of(traces(), sessions())
+@st.composite
+def pulse_trains(draw: st.DrawFn) -> list[tuple[float, float | None]]:
+    """Backflush-like pulse trains, maybe with a shot before or after, read every 1-10 s."""
+    base, pumping = draw(st.sampled_from(PUMPING))
+    every = draw(st.sampled_from([1.0, 5.0, 10.0]))
+    spans: list[tuple[float, float]] = []
+    t = draw(st.floats(min_value=5.0, max_value=60.0))
+    for _ in range(draw(st.integers(min_value=2, max_value=8))):
+        length = draw(st.floats(min_value=1.0, max_value=30.0))
+        spans.append((t, t + length))
+        t += length + draw(st.floats(min_value=2.0, max_value=25.0))
+    phase = draw(st.floats(min_value=0.0, max_value=every))
+    out: list[tuple[float, float | None]] = []
+    now = phase
+    while now < t + 60.0:
+        pumping_now = any(a <= now < b for a, b in spans)
+        out.append((T0 + now, pumping if pumping_now else base))
+        now += every
+    return out
+
+
+readings = st.one_of(traces(), sessions(), pulse_trains())
 
 
 def replay(

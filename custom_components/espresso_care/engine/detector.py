@@ -83,6 +83,11 @@ _PUMP_BIAS = 0.5
 _AMBIGUOUS_HOLD_SECONDS = 3.0
 # runs with pump-alone readings in one range only needed before a two-pump profile picks it
 _RANGE_VOTES = 2
+# a plug whose last readings came at the same interval (within the jitter) of at least
+# _POLL_MIN_SECONDS is polled at that interval
+_POLL_MIN_SECONDS = 4.0
+_POLL_JITTER = 1.0
+_POLL_HITS = 3
 
 
 class ShotDetector:
@@ -105,13 +110,18 @@ class ShotDetector:
         "_heating",
         "_heating_since",
         "_high_since",
+        "_last_dt",
         "_last_ts",
         "_last_w",
         "_level_bins",
         "_main_end",
         "_main_len",
+        "_main_poll",
         "_nbins",
         "_paused",
+        "_pending_shot",
+        "_poll",
+        "_poll_hits",
         "_prefix_heater",
         "_pump",
         "_pump_ranges",
@@ -124,6 +134,7 @@ class ShotDetector:
         "_run_start",
         "_seg_end",
         "_seg_pending",
+        "_seg_poll",
         "_seg_start",
         "_settings",
         "_standby_since",
@@ -180,6 +191,14 @@ class ShotDetector:
         self._run_overlong = False
         self._run_heater = False
         self._prefix_heater = False
+        # polling interval of the plug when it reads at a fixed rate, else 0
+        self._poll = 0.0
+        self._poll_hits = 0
+        self._seg_poll = 0.0
+        self._main_poll = 0.0
+        self._last_dt = 0.0
+        # a short shot seen through a polled plug, waiting for its backflush session to close
+        self._pending_shot: tuple[float, float] | None = None
         # backflush session
         self._bf_count = 0
         self._bf_start = 0.0
@@ -237,8 +256,12 @@ class ShotDetector:
         events: list[DetectorEvent] = []
         if not ts > self._last_ts:
             return events
+        dt = ts - self._last_ts
         self._last_ts = ts
         if watts is None or not 0.0 <= watts < _INF:
+            if not self._paused and (self._run_open or self._bf_count or self._amb_ts is not None):
+                # the last value held until now
+                self._advance(ts, events)
             self._unavailable(ts, events)
             return events
         if self._paused:
@@ -249,6 +272,18 @@ class ShotDetector:
             self._amb_ts = None
         if self._run_open or self._bf_count:
             self._advance(ts, events)
+
+        # a polled plug (one reading every N s) hides what happens between two readings
+        # (updated after _advance: what time alone decides must not depend on this reading)
+        if dt >= _POLL_MIN_SECONDS and -_POLL_JITTER <= dt - self._last_dt <= _POLL_JITTER:
+            if self._poll_hits < _POLL_HITS:
+                self._poll_hits += 1
+            else:
+                self._poll = dt
+        else:
+            self._poll_hits = 0
+            self._poll = 0.0
+        self._last_dt = dt
 
         prev = self._last_w
         self._last_w = watts
@@ -346,7 +381,7 @@ class ShotDetector:
         self._pump = False
         self._seg_pending = False
         self._amb_ts = None
-        self._bf_count = 0
+        self._close_backflush(events)
         self._paused = True
         self._set_state(now, MachineState.BACKFLUSHING, events)
         return events
@@ -541,6 +576,7 @@ class ShotDetector:
     def _pump_off(self, ts: float) -> None:
         self._pump = False
         self._seg_end = ts
+        self._seg_poll = self._poll
         self._seg_pending = True
 
     def _finalize_segment(self, events: list[DetectorEvent]) -> None:
@@ -552,12 +588,14 @@ class ShotDetector:
         if length > self._main_len:
             self._main_len = length
             self._main_end = end
+            self._main_poll = self._seg_poll
         if first and length < settings.pulse_min_seconds and self._run_open:
             # a lone blip (a plug's average catching a heater switch) does not open a run
             # that a shot starting a few seconds later would be merged into
             self._close_run(events)
             return
-        if settings.pulse_min_seconds <= length <= settings.pulse_max_seconds:
+        pulse_max = settings.pulse_max_seconds + self._seg_poll
+        if settings.pulse_min_seconds <= length <= pulse_max:
             if self._bf_count and start - self._bf_end <= settings.backflush_gap_seconds:
                 self._bf_count += 1
             else:
@@ -566,7 +604,7 @@ class ShotDetector:
                 self._bf_count = 1
                 self._bf_start = start
             self._bf_end = end
-        elif length > settings.pulse_max_seconds and self._bf_count:
+        elif length > pulse_max and self._bf_count:
             self._close_backflush(events)
 
     def _close_run(self, events: list[DetectorEvent]) -> None:
@@ -580,7 +618,17 @@ class ShotDetector:
         start, end = self._run_start, self._main_end
         reason = self._verdict(start, end, self._main_len, self._run_heater)
         if reason is None:
-            events.append(ShotFinished(start=start, end=end))
+            if (
+                self._main_poll > 0.0
+                and self._bf_count
+                and self._bf_end >= end
+                and self._main_len <= self._settings.pulse_max_seconds + self._main_poll
+            ):
+                # seen through a polled plug, a short shot and two backflush pulses with the
+                # pause between them unseen look alike: the session it belongs to decides
+                self._pending_shot = (start, end)
+            else:
+                events.append(ShotFinished(start=start, end=end))
         else:
             events.append(ShotDiscarded(start=start, end=end, reason=reason))
 
@@ -610,10 +658,16 @@ class ShotDetector:
             events.append(ShotDiscarded(start=self._run_start, end=ts, reason=reason))
 
     def _close_backflush(self, events: list[DetectorEvent]) -> None:
+        pending = self._pending_shot
+        self._pending_shot = None
         if self._bf_count >= self._settings.backflush_min_pulses:
+            if pending is not None:
+                events.append(ShotDiscarded(start=pending[0], end=pending[1], reason="pulses"))
             events.append(
                 BackflushDetected(start=self._bf_start, end=self._bf_end, pulses=self._bf_count)
             )
+        elif pending is not None:
+            events.append(ShotFinished(start=pending[0], end=pending[1]))
         self._bf_count = 0
 
     def _unavailable(self, ts: float, events: list[DetectorEvent]) -> None:
