@@ -31,7 +31,11 @@ the heater came on (a thermoblock heats while water flows; a long draw through a
 without heating is hot water). A run that would exceed ``shot_max`` is discarded as soon as
 that is certain, except that a complete shot before a short pause stays a shot. Pulses of
 ``pulse_min..pulse_max`` seconds separated by at most ``backflush_gap_seconds`` form a
-backflush session, reported when it has ``backflush_min_pulses``.
+backflush session, reported when it has ``backflush_min_pulses``. A plug polled at a fixed
+interval (e.g. Tasmota every 10 s) can show two backflush pulses as one shot-length run; there
+pulses may look one interval longer, and a short shot is only reported once its backflush
+session closed with fewer pulses than a backflush has (it is then up to
+``backflush_gap_seconds`` late).
 
 Everything time-driven is evaluated the same way by ``feed`` (before the new sample) and by
 ``tick``, so ticks only make events arrive earlier. Per sample the work is O(1): a handful of
