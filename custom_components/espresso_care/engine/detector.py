@@ -61,27 +61,38 @@ if TYPE_CHECKING:
     from .profiles import DetectorSettings
 
 _INF = math.inf
+# heater step learning: histograms of steps between readings and of readings, 2 W bins over
+# [heater_step_min_watts, heater_step_max_watts]; re-estimated every 16 new steps, less and
+# less often (up to every 4096) while the estimate does not move
 _STEP_BIN_WATTS = 2.0
+_PER_BIN = 1.0 / _STEP_BIN_WATTS
 _STEP_RECOMPUTE_EVERY = 16
 _STEP_RECOMPUTE_MAX = 4096
+# a step is accepted with at least this many occurrences (in a 6 W window) ...
 _STEP_MIN_COUNT = 24
+# ... standing out this much above the average bin (transients spread everywhere) ...
 _STEP_SHARPNESS = 8.0
+# ... and read as a power level itself at least this often per occurrence as a step
 _LEVEL_SUPPORT = 0.25
-_PER_BIN = 1.0 / _STEP_BIN_WATTS
+# the smallest peak at least this fraction of the largest is the step (2 steps are common too)
 _STEP_PEAK_RATIO = 0.3
+# bound of the memo of reading classifications
 _CACHE_MAX = 4096
+# heat-up plateau: readings within 5 % of the highest, lasting at least 10 s, within 30 min
 _HEAT_PLATEAU_RATIO = 0.95
+_HEAT_PLATEAU_MIN_SECONDS = 10.0
 _HEATING_MAX_SECONDS = 1800.0
 # a machine that does not heat at full power this soon after power-on was already warm
 _HEATING_START_SECONDS = 30.0
-_HEAT_PLATEAU_MIN_SECONDS = 10.0
 
 _PUMP_OFF = 0
 _PUMP_ON = 1
 _LEAN_OFF = 2  # ambiguous, closer to "no pump"
 _LEAN_ON = 3  # ambiguous, closer to "pump" (kept as it is)
 _AMBIGUOUS = 4  # far from every expected level (model not learned yet, grinder, ...)
+# an ambiguous reading "leans" to the closer hypothesis within this many tolerances
 _LEAN_TOLERANCES = 3.0
+# the pump hypothesis must beat "no pump" by this fraction of the tolerance
 _PUMP_BIAS = 0.5
 # an ambiguous reading near "no pump" that holds this long (no new report) means the pump stopped
 _AMBIGUOUS_HOLD_SECONDS = 3.0
