@@ -24,6 +24,7 @@ from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
     async_fire_time_changed,
+    async_get_persistent_notifications,
 )
 
 from custom_components.espresso_care.const import (
@@ -59,6 +60,7 @@ TOTAL = "sensor.espresso_machine_total_shots"
 ARM = "button.espresso_machine_arm_backflush"
 KEY = storage_key(ENTRY_ID)
 START = datetime(2026, 5, 4, 8, 0, 0, tzinfo=dt_util.UTC)
+LIFT_NOTIFICATION = f"{DOMAIN}_{ENTRY_ID}_lift_brew_lever"
 
 
 @dataclass
@@ -656,6 +658,31 @@ async def test_switched_off_by_hand_stops(
 
 
 @pytest.mark.usefixtures("machine")
+async def test_stop_while_start_saves(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """A stop while the start is still saving: the relay is never switched on."""
+    runtime = hass.config_entries.async_get_entry(ENTRY_ID).runtime_data
+    recorder = Recorder(hass, RELAY)
+    aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
+    real_save = runtime.async_save
+    saves = 0
+
+    async def save_with_stop() -> None:
+        nonlocal saves
+        saves += 1
+        if saves == 1:
+            await _stop(hass)
+        await real_save()
+
+    with patch.object(runtime, "async_save", save_with_stop):
+        await _start(hass)
+    await _wait(hass, freezer, 30)
+    assert [event.data["reason"] for event in aborted] == ["stopped"]
+    assert recorder.states == []
+    assert hass.states.get(MACHINE_STATE).state != "backflushing"
+    assert not runtime.detector.paused
+
+
+@pytest.mark.usefixtures("machine")
 async def test_failed_first_switch_on(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
     """The very first on fails: translated error, aborted, detection resumed."""
     runtime = hass.config_entries.async_get_entry(ENTRY_ID).runtime_data
@@ -761,6 +788,10 @@ async def test_arming_gate(hass: HomeAssistant, freezer: FrozenDateTimeFactory) 
     with pytest.raises(ServiceValidationError) as err:
         await _start(hass)
     assert err.value.translation_key == "backflush_not_armed"
+    assert str(err.value) == (
+        "Press the Arm backflush button of Espresso machine first: "
+        "the backflush must start within 60 seconds after arming"
+    )
     assert hass.states.get(RELAY).state == STATE_OFF
 
     await hass.services.async_call("button", "press", {"entity_id": ARM}, blocking=True)
@@ -830,6 +861,9 @@ async def test_program_bounds(
         await _start(hass, **data)
     assert err.value.translation_domain == DOMAIN
     assert err.value.translation_key == key
+    # The English text, placeholders filled in (not the bare key).
+    assert str(err.value) != key
+    assert "{" not in str(err.value)
     assert placeholders.items() <= err.value.translation_placeholders.items()
     assert hass.states.get(RELAY).state == STATE_OFF
 
@@ -869,9 +903,16 @@ async def test_machine_power_lift_brew_lever(
     await _wait(hass, freezer, 10)
     assert hass.states.get(RELAY).state == STATE_OFF
     assert finished[0].data["lift_brew_lever"] is True
+    notification = async_get_persistent_notifications(hass)[LIFT_NOTIFICATION]
+    assert notification["title"] == "Lift the brew lever of Espresso machine"
+    assert notification["message"].startswith(
+        "The automated backflush of Espresso machine ended and left the machine switched off"
+    )
     await _start(hass)
+    assert LIFT_NOTIFICATION not in async_get_persistent_notifications(hass)
     await _stop(hass)
     assert aborted[0].data["lift_brew_lever"] is True
+    assert LIFT_NOTIFICATION in async_get_persistent_notifications(hass)
     assert hass.states.get(RELAY).state == STATE_OFF
 
 
@@ -980,3 +1021,46 @@ async def test_logbook(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> N
     assert describe[EVENT_BACKFLUSH_FINISHED](lever)["message"].endswith(
         "; lift the brew lever before switching the machine on"
     )
+
+
+@pytest.mark.usefixtures("relays", "power_sensor")
+async def test_pending_off_survives_restart(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A switch-off still pending at a restart is sent at start-up; no second abort."""
+    hass_storage[KEY] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": KEY,
+        "data": {
+            "backflush_run": {
+                "state": "aborted",
+                "end_reason": "switch_unavailable",
+                "off_pending": True,
+            }
+        },
+    }
+    await hass.services.async_call("input_boolean", "turn_on", {"entity_id": RELAY}, blocking=True)
+    aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(RELAY).state == STATE_OFF
+    assert not aborted
+    assert "backflush_run" not in hass_storage[KEY]["data"]
+
+
+@pytest.mark.usefixtures("machine")
+async def test_stop_resends_pending_off(hass: HomeAssistant) -> None:
+    """With no routine running, stop_backflush only resends a switch-off still pending."""
+    runtime = hass.config_entries.async_get_entry(ENTRY_ID).runtime_data
+    await hass.services.async_call("input_boolean", "turn_on", {"entity_id": RELAY}, blocking=True)
+    await _stop(hass)
+    assert hass.states.get(RELAY).state == STATE_ON  # nothing pending: left alone
+    runtime.backflush.off_pending = True
+    await _stop(hass)
+    assert hass.states.get(RELAY).state == STATE_OFF
+    assert not runtime.backflush.off_pending

@@ -71,3 +71,10 @@ def test_issues_and_services() -> None:
     assert set(STRINGS["services"]) == set(services) == set(ICONS["services"])
     for service, spec in services.items():
         assert set(STRINGS["services"][service]["fields"]) == set(spec["fields"])
+
+
+def test_exceptions_have_messages() -> None:
+    """Home Assistant reads exception texts from ``exceptions.<key>.message``."""
+    for key, text in STRINGS["exceptions"].items():
+        assert set(text) == {"message"}, key
+        assert isinstance(text["message"], str), key

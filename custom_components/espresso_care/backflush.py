@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 import logging
 from typing import TYPE_CHECKING, Any
 
+from homeassistant.components import persistent_notification
 from homeassistant.const import (
     ATTR_UNIT_OF_MEASUREMENT,
     EVENT_HOMEASSISTANT_STOP,
@@ -50,6 +51,7 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import translation
 from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
     async_track_state_change_event,
@@ -290,6 +292,7 @@ class BackflushRunner:
         self.check_can_start()
         runtime = self._runtime
         self.armed_until = None
+        persistent_notification.async_dismiss(self.hass, self._notification_id)
         # Our own context: a switch-off in another one during an on-period came from elsewhere.
         self._context = Context(
             user_id=None if context is None else context.user_id,
@@ -302,9 +305,7 @@ class BackflushRunner:
         self.run = run
         now = dt_util.utcnow().timestamp()
         commands = run.start(now)
-        # Persisted before the switch is first turned on: a restart from now on turns it off.
         self.off_pending = True
-        await runtime.async_save()
         runtime.pause_detection()
         self.hass.bus.async_fire(
             EVENT_BACKFLUSH_STARTED,
@@ -313,6 +314,9 @@ class BackflushRunner:
         )
         self._async_rearm_timer()
         runtime.async_update_listeners()
+        # Persisted before the switch is first turned on: a restart from now on turns it off.
+        # (A stop during the save ends the run; its queued switch-on is then dropped.)
+        await runtime.async_save()
         async with self._lock:
             await self._async_execute(run, commands)
         if run.state is RunState.ABORTED and run.end_reason is AbortReason.SWITCH_UNAVAILABLE:
@@ -545,6 +549,7 @@ class BackflushRunner:
         }
         if self.machine_power:
             data[ATTR_LIFT_BREW_LEVER] = True
+            await self._async_notify_lift_brew_lever()
         if isinstance(command, Aborted):
             data[ATTR_REASON] = command.reason.value
             _LOGGER.info("Backflush of %s aborted: %s", runtime.name, command.reason)
@@ -559,6 +564,24 @@ class BackflushRunner:
         """Record the task as done in the maintenance schedule (a clean also marks backflush)."""
         await self._runtime.maintenance.async_mark_done(
             command.task, source=MAINTENANCE_SOURCE_BACKFLUSH_ROUTINE
+        )
+
+    @property
+    def _notification_id(self) -> str:
+        return f"{DOMAIN}_{self._runtime.entry.entry_id}_lift_brew_lever"
+
+    async def _async_notify_lift_brew_lever(self) -> None:
+        """Tell the user (in their language) to lift the brew lever (``machine_power``)."""
+        translations = await translation.async_get_translations(
+            self.hass, self.hass.config.language, "exceptions", {DOMAIN}
+        )
+        prefix = f"component.{DOMAIN}.exceptions.backflush_lift_brew_lever"
+        placeholders = {"name": self._runtime.name}
+        persistent_notification.async_create(
+            self.hass,
+            translations.get(f"{prefix}.message", "").format(**placeholders),
+            title=translations.get(f"{prefix}_title.message", "").format(**placeholders),
+            notification_id=self._notification_id,
         )
 
     def _event_base(self) -> dict[str, Any]:
