@@ -268,6 +268,10 @@ ENTITY_ORDER = (
 )
 
 
+# Dashboard rows of the simulated plug: key -> how its unique id ends.
+SIM_KEYS = {"power": "power", "activity": "activity", "shots": "played", "relay": "relay"}
+
+
 def _order(entry: dict[str, Any]) -> tuple[int, str]:
     unique_id = str(entry.get("unique_id") or "")
     for index, key in enumerate(ENTITY_ORDER):
@@ -276,8 +280,17 @@ def _order(entry: dict[str, Any]) -> tuple[int, str]:
     return (len(ENTITY_ORDER), entry["entity_id"])
 
 
-def dashboard_config(care: list[str], state: str | None, plug: dict[str, str]) -> dict[str, Any]:
-    """Return the demo dashboard: Espresso Care's entities beside the simulated plug."""
+def dashboard_config(
+    machine: str, care: list[dict[str, str]], state: str | None, plug: dict[str, dict[str, str]]
+) -> dict[str, Any]:
+    """Return the demo dashboard: Espresso Care's entities beside the simulated plug.
+
+    ``care`` and ``plug`` hold entities card rows (``{"entity": ..., "name": ...}``).
+    """
+    compare = []
+    if state:
+        compare.append({"entity": state, "name": "Detected"})
+    compare.append({"entity": plug["activity"]["entity"], "name": "True"})
     return {
         "title": "Espresso Care",
         "views": [
@@ -286,7 +299,7 @@ def dashboard_config(care: list[str], state: str | None, plug: dict[str, str]) -
                 "path": "espresso",
                 "icon": "mdi:coffee",
                 "cards": [
-                    {"type": "entities", "title": "Espresso Care", "entities": care},
+                    {"type": "entities", "title": machine, "entities": care},
                     {
                         "type": "history-graph",
                         "title": "What the plug measures",
@@ -295,20 +308,20 @@ def dashboard_config(care: list[str], state: str | None, plug: dict[str, str]) -
                     },
                     {
                         "type": "history-graph",
-                        "title": "Detected vs. trace labels",
+                        "title": "Machine state",
                         "hours_to_show": 1,
-                        "entities": [e for e in (state, plug["activity"]) if e],
+                        "entities": compare,
                     },
                     {
                         "type": "entities",
                         "title": "Simulated plug",
-                        "entities": [plug["power"], plug["activity"], plug["shots"], plug["relay"]],
+                        "entities": [plug[key] for key in ("power", "activity", "shots", "relay")],
                     },
                     {
                         "type": "logbook",
                         "title": "Logbook",
                         "hours_to_show": 2,
-                        "target": {"entity_id": care},
+                        "target": {"entity_id": [row["entity"] for row in care]},
                     },
                 ],
             }
@@ -319,32 +332,44 @@ def dashboard_config(care: list[str], state: str | None, plug: dict[str, str]) -
 async def ensure_dashboard(ws: Websocket) -> None:
     """Put the demo's devices in the kitchen and (re)write the demo dashboard as the default."""
     registry = await ws.call("config/entity_registry/list")
+    devices = await ws.call("config/device_registry/list")
+    states = {s["entity_id"]: s for s in await ws.call("get_states")}
+    device_names = {d["id"]: d.get("name_by_user") or d.get("name") or "" for d in devices}
+
+    def row(entry: dict[str, Any]) -> dict[str, str]:
+        """Return an entities card row, named without the device name in front."""
+        entity_id = entry["entity_id"]
+        name = states.get(entity_id, {}).get("attributes", {}).get("friendly_name", entity_id)
+        prefix = device_names.get(entry.get("device_id") or "", "")
+        if prefix and name.startswith(f"{prefix} "):
+            name = name[len(prefix) + 1 :]
+        return {"entity": entity_id, "name": name[:1].upper() + name[1:]}
+
     care = [
         e
         for e in registry
         if e["platform"] == DOMAIN and not e.get("disabled_by") and not e.get("hidden_by")
     ]
-    care_ids = [e["entity_id"] for e in sorted(care, key=_order)]
+    care_rows = [row(e) for e in sorted(care, key=_order)]
+    machine = device_names.get(care[0].get("device_id") or "", "") if care else ""
     state = next(
         (e["entity_id"] for e in care if str(e.get("unique_id")).endswith("_machine_state")), None
     )
-    plug: dict[str, str] = {}
-    for e in registry:
-        if e["platform"] == "espresso_sim":
-            plug[str(e["unique_id"]).rsplit("_", 1)[-1]] = e["entity_id"]
-    plug = {
-        "power": plug.get("power", DESIRED["power_sensor"]),
-        "activity": plug.get("activity", "sensor.espresso_plug_simulated_activity"),
-        "shots": plug.get("played", "sensor.espresso_plug_shots_replayed"),
-        "relay": plug.get("relay", DESIRED["backflush_switch"]),
+    sim = {
+        str(e["unique_id"]).rsplit("_", 1)[-1]: e
+        for e in registry
+        if e["platform"] == "espresso_sim"
     }
+    plug = {key: row(sim[suffix]) for key, suffix in SIM_KEYS.items() if suffix in sim}
+    if len(plug) != len(SIM_KEYS):
+        raise ProvisionError("the simulated plug's entities are missing")
 
     areas = {a["area_id"] for a in await ws.call("config/area_registry/list")}
     if "kitchen" in areas:
         demo_devices = {
             e["device_id"] for e in registry if e["platform"] in (DOMAIN, "espresso_sim")
         }
-        for device in await ws.call("config/device_registry/list"):
+        for device in devices:
             if device["id"] in demo_devices and device.get("area_id") is None:
                 await ws.call(
                     "config/device_registry/update", device_id=device["id"], area_id="kitchen"
@@ -367,7 +392,9 @@ async def ensure_dashboard(ws: Websocket) -> None:
             "frontend/set_system_data", key="core", value={**core, "default_panel": url_path}
         )
     await ws.call(
-        "lovelace/config/save", url_path=url_path, config=dashboard_config(care_ids, state, plug)
+        "lovelace/config/save",
+        url_path=url_path,
+        config=dashboard_config(machine, care_rows, state, plug),
     )
 
 
