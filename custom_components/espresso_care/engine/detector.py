@@ -21,7 +21,8 @@ pump stopped (an on-change plug does not report the small settling step after a 
 
 Pump on/off switches (timestamped with the first sample showing them, which keeps durations
 unbiased for polled plugs too) form *segments*; pauses shorter than ``blip_seconds`` do not
-split a segment. Segments separated by pauses of at most ``merge_gap_seconds`` (pre-infusion)
+split a segment. Segments separated by pauses of at most ``merge_gap_seconds`` (pre-infusion;
+plus the report interval of a polled plug, which may hide part of the pause)
 form a *run*, which lasts from its first segment's start to the end of its longest segment
 (refill or flush pulses right after a shot do not lengthen it). When the pause after a run
 exceeds the merge gap (on a sample or a tick), the run is classified: a shot if its length is
@@ -134,7 +135,7 @@ class ShotDetector:
         "_main_poll",
         "_nbins",
         "_paused",
-        "_pending_shot",
+        "_pending_shots",
         "_poll",
         "_poll_hits",
         "_prefix_heater",
@@ -213,7 +214,7 @@ class ShotDetector:
         self._main_poll = 0.0
         self._last_dt = 0.0
         # a short shot seen through a polled plug, waiting for its backflush session to close
-        self._pending_shot: tuple[float, float] | None = None
+        self._pending_shots: list[tuple[float, float]] = []
         # backflush session
         self._bf_count = 0
         self._bf_start = 0.0
@@ -381,7 +382,7 @@ class ShotDetector:
             if now - self._seg_end <= settings.blip_seconds:
                 return
             self._finalize_segment(events)
-        if self._run_open and now - self._seg_end > settings.merge_gap_seconds:
+        if self._run_open and now - self._seg_end > settings.merge_gap_seconds + self._seg_poll:
             self._close_run(events)
         if self._bf_count and now - self._bf_end > settings.backflush_gap_seconds:
             self._close_backflush(events)
@@ -416,7 +417,7 @@ class ShotDetector:
     # ------------------------------------------------------------------ classification
 
     def _dist(self, x: float) -> float:
-        """Distance of ``x`` to the nearest heater-only level."""
+        """Distance of ``x`` to the nearest heater-only level (0, a step multiple, full)."""
         d = x if x >= 0.0 else -x
         q = self._q
         if q > 0.0 and x > 0.0:
@@ -434,22 +435,23 @@ class ShotDetector:
             d = min(d, e)
         return d
 
-    def _levels_below(self, x: float) -> list[float]:
-        """Heater-only levels at or below ``x`` that could carry a pump on top."""
-        levels = [0.0]
-        q = self._q
-        if q > 0.0:
-            k = int(x / q)
-            levels.extend(j * q for j in range(max(1, k - 3), k + 1))
-        if 0.0 < self._full <= x:
-            levels.append(self._full)
-        return levels
-
     def _pump_dist(self, x: float) -> float:
         """Distance of ``x`` to ``heater level + pump draw`` (any level, any plausible draw)."""
         best = _INF
+        q = self._q
+        full = self._full
+        tol = self._settings.level_tolerance_watts
         for low, high in self._pump_ranges:
-            for level in self._levels_below(x - low + self._settings.level_tolerance_watts):
+            # heater levels that leave a plausible pump draw on top: 0, a few step multiples
+            # just below x - low, and the full heater power
+            top = x - low + tol
+            levels = [0.0]
+            if q > 0.0:
+                k = int(top / q)
+                levels.extend(j * q for j in range(max(1, k - 3), k + 1))
+            if 0.0 < full <= top:
+                levels.append(full)
+            for level in levels:
                 r = x - level
                 d = low - r if r < low else (r - high if r > high else 0.0)
                 best = min(best, d)
@@ -641,7 +643,10 @@ class ShotDetector:
             ):
                 # seen through a polled plug, a short shot and two backflush pulses with the
                 # pause between them unseen look alike: the session it belongs to decides
-                self._pending_shot = (start, end)
+                if self._bf_count >= self._settings.backflush_min_pulses:
+                    events.append(ShotDiscarded(start=start, end=end, reason="pulses"))
+                else:
+                    self._pending_shots.append((start, end))
             else:
                 events.append(ShotFinished(start=start, end=end))
         else:
@@ -673,16 +678,15 @@ class ShotDetector:
             events.append(ShotDiscarded(start=self._run_start, end=ts, reason=reason))
 
     def _close_backflush(self, events: list[DetectorEvent]) -> None:
-        pending = self._pending_shot
-        self._pending_shot = None
+        pending = self._pending_shots
         if self._bf_count >= self._settings.backflush_min_pulses:
-            if pending is not None:
-                events.append(ShotDiscarded(start=pending[0], end=pending[1], reason="pulses"))
+            events.extend(ShotDiscarded(start=a, end=b, reason="pulses") for a, b in pending)
             events.append(
                 BackflushDetected(start=self._bf_start, end=self._bf_end, pulses=self._bf_count)
             )
-        elif pending is not None:
-            events.append(ShotFinished(start=pending[0], end=pending[1]))
+        else:
+            events.extend(ShotFinished(start=a, end=b) for a, b in pending)
+        pending.clear()
         self._bf_count = 0
 
     def _unavailable(self, ts: float, events: list[DetectorEvent]) -> None:
