@@ -22,6 +22,7 @@ import time
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from plugs import PLUGS
 from traces import ROOT, Score, ShotDetector, Trace, find_traces, replay, score, settings_for
 
 DEFAULT_TRACES = ROOT.parent / "shared" / "traces"
@@ -166,9 +167,39 @@ def engine_bench(root: Path | None = None) -> bool:
     return ok
 
 
+def robustness_bench(root: Path | None = None) -> None:
+    """Print the F1 of every 1 Hz trace re-sampled as each other plug would report it.
+
+    Information, not a target: these machine/plug pairs are not among the labelled traces, so
+    they show how the detector does on combinations it was not tuned on.
+    """
+    root = root or traces_dir()
+    sources = [t for t in find_traces(root) if t.plug == "esphome_1s"] if root.is_dir() else []
+    if not sources:
+        return
+    print()
+    print(f"ROBUSTNESS - {len(sources)} 1 Hz traces re-sampled as other plugs (scripts/plugs.py)")
+    header = (
+        f"{'plug':<16} {'lab':>4} {'det':>4} {'tp':>4} {'prec':>6} {'rec':>6} {'F1':>6} {'|dt|':>5}"
+    )
+    print(header)
+    print("-" * len(header))
+    for plug, resample in PLUGS.items():
+        pooled = Score(0, 0, 0, [])
+        for trace in sources:
+            found = replay(resample(trace.samples()), trace.machine_type, tick_every=TICK_SECONDS)
+            pooled = pooled + score(found.shots, trace.shots)
+        print(
+            f"{plug:<16} {pooled.labelled:>4} {pooled.detected:>4} {pooled.true_positives:>4} "
+            f"{pooled.precision:6.3f} {pooled.recall:6.3f} {pooled.f1:6.3f} "
+            f"{_median(pooled.duration_errors)}"
+        )
+
+
 def main() -> int:
     """Run the engine bench, then the other sections when they are available."""
     ok = engine_bench()
+    robustness_bench()
     try:
         bench_ha = importlib.import_module("bench_ha")
     except ModuleNotFoundError as err:
