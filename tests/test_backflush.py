@@ -7,6 +7,7 @@ switch: the plug's power sensor reads pump power while the switch is on.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -680,6 +681,40 @@ async def test_stop_while_start_saves(hass: HomeAssistant, freezer: FrozenDateTi
     assert recorder.states == []
     assert hass.states.get(MACHINE_STATE).state != "backflushing"
     assert not runtime.detector.paused
+
+
+@pytest.mark.usefixtures("machine")
+async def test_hanging_switch_call_times_out(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """A switch call that never returns fails after 10 s: abort, off, unload is not blocked."""
+    runtime = hass.config_entries.async_get_entry(ENTRY_ID).runtime_data
+    real = runtime.async_turn_backflush_switch
+    calls: list[bool] = []
+
+    async def hanging(on: bool, context: Any = None) -> None:
+        calls.append(on)
+        if len(calls) == 3:  # the second on hangs
+            await asyncio.Event().wait()
+        await real(on, context)
+
+    aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
+    with patch.object(runtime, "async_turn_backflush_switch", hanging):
+        await _start(hass)
+        await _wait(hass, freezer, 19)
+        # From here the call hangs: let time pass without waiting for every task to end.
+        for _ in range(15):
+            freezer.tick(1)
+            async_fire_time_changed(hass)
+            for _ in range(20):
+                await asyncio.sleep(0)
+        await hass.async_block_till_done()
+    assert [event.data["reason"] for event in aborted] == ["switch_unavailable"]
+    # The off of the hanging on-period was queued behind it: sent too (an extra off is safe).
+    assert calls[:3] == [True, False, True]
+    assert set(calls[3:]) == {False}
+    assert hass.states.get(RELAY).state == STATE_OFF
+    assert await hass.config_entries.async_unload(ENTRY_ID)
 
 
 @pytest.mark.usefixtures("machine")

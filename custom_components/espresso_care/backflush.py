@@ -101,6 +101,8 @@ _LOGGER = logging.getLogger(__name__)
 
 UNAVAILABLE_STATES = (STATE_UNAVAILABLE, STATE_UNKNOWN)
 STORED_OFF_PENDING = "off_pending"
+SWITCH_CALL_TIMEOUT = 10
+"""Seconds a switch call may take; a hanging integration must not hold the routine (or unload)."""
 
 
 def state_available(state: State | None) -> bool:
@@ -459,19 +461,24 @@ class BackflushRunner:
                 await self._async_switch_off()
                 self._runtime.async_schedule_save()
 
+    async def _async_call_switch(self, *, on: bool) -> None:
+        """Turn the switch on or off; a call hanging longer than the timeout fails."""
+        async with asyncio.timeout(SWITCH_CALL_TIMEOUT):
+            await self._runtime.async_turn_backflush_switch(on, self._context)
+
     async def _async_switch_off(self) -> bool:
         """Send off (retried once); True when the call went through."""
         for attempt in (1, 2):
             try:
-                await self._runtime.async_turn_backflush_switch(False, self._context)
-            except HomeAssistantError as err:
+                await self._async_call_switch(on=False)
+            except (HomeAssistantError, TimeoutError) as err:
                 _LOGGER.warning(
                     "Turning the backflush switch %s off failed (attempt %s): %s",
                     self.switch,
                     attempt,
                     err,
                 )
-                self.last_error = str(err)
+                self.last_error = str(err) or type(err).__name__
             else:
                 state = self.hass.states.get(str(self.switch))
                 self.off_pending = state is None or state.state != STATE_OFF
@@ -502,12 +509,12 @@ class BackflushRunner:
                 if not run.running:
                     continue  # ended while this on was queued: never switch on again
                 try:
-                    await self._runtime.async_turn_backflush_switch(True, self._context)
-                except HomeAssistantError as err:
+                    await self._async_call_switch(on=True)
+                except (HomeAssistantError, TimeoutError) as err:
                     _LOGGER.warning(
                         "Turning the backflush switch %s on failed; aborting: %s", self.switch, err
                     )
-                    self.last_error = str(err)
+                    self.last_error = str(err) or type(err).__name__
                     self._cancel_timer()
                     await self._async_execute(
                         run,
