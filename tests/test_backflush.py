@@ -1099,3 +1099,27 @@ async def test_stop_resends_pending_off(hass: HomeAssistant) -> None:
     await _stop(hass)
     assert hass.states.get(RELAY).state == STATE_OFF
     assert not runtime.backflush.off_pending
+
+
+@pytest.mark.usefixtures("power_sensor")
+async def test_saved_routine_without_switch_any_more(
+    hass: HomeAssistant, config_entry: MockConfigEntry, hass_storage: dict[str, Any]
+) -> None:
+    """A saved routine of a switch that was removed from the options is dropped quietly."""
+    hass_storage[KEY] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": KEY,
+        "data": {"backflush_run": {"state": "running", "off_pending": True}},
+    }
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        config_entry,
+        options={k: v for k, v in config_entry.options.items() if k != CONF_BACKFLUSH_SWITCH},
+    )
+    aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    runtime = config_entry.runtime_data
+    assert not aborted
+    assert runtime.backflush.as_stored() is None

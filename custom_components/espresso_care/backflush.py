@@ -132,7 +132,7 @@ class BackflushRunner:
         self.off_pending = False
         self.last_error: str | None = None
         self._restored: BackflushRun | None = None
-        if isinstance(stored, Mapping):
+        if isinstance(stored, Mapping) and self.switch is not None:
             self._restored = BackflushRun.restore(stored)
             self.off_pending = bool(stored.get(STORED_OFF_PENDING)) or self._restored is not None
         self._lock = asyncio.Lock()
