@@ -256,9 +256,10 @@ async def ensure_long_lived_token(
     path.chmod(0o600)
 
 
-# Espresso Care's entities first in this order (by the key their unique id ends with), then the
-# others it has, alphabetically.
-ENTITY_ORDER = (
+# Espresso Care's entities on the dashboard, by the key their unique id ends with: the shot
+# card in this order, the automated backflush card, and every other entity (maintenance) by
+# domain, then entity id. Keys not listed land on the maintenance card.
+SHOT_KEYS = (
     "total_shots",
     "shots_today",
     "last_shot_duration",
@@ -266,66 +267,85 @@ ENTITY_ORDER = (
     "machine_state",
     "brewing",
 )
-
+BACKFLUSH_KEYS = ("backflush", "backflush_progress", "arm_backflush")
+DOMAIN_ORDER = ("binary_sensor", "sensor", "button", "switch", "todo")
 
 # Dashboard rows of the simulated plug: key -> how its unique id ends.
 SIM_KEYS = {"power": "power", "activity": "activity", "shots": "played", "relay": "relay"}
 
 
-def _order(entry: dict[str, Any]) -> tuple[int, str]:
+def _key(entry: dict[str, Any]) -> str:
+    """Return the entity's key: its unique id without the config entry id in front."""
     unique_id = str(entry.get("unique_id") or "")
-    for index, key in enumerate(ENTITY_ORDER):
-        if unique_id.endswith(f"_{key}"):
-            return (index, "")
-    return (len(ENTITY_ORDER), entry["entity_id"])
+    return unique_id.split("_", 1)[1] if "_" in unique_id else unique_id  # entry ids have no "_"
+
+
+def _group(care: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Split Espresso Care's entities into the dashboard's cards, each in order."""
+    by_key = {_key(e): e for e in care}
+    shots = [by_key[k] for k in SHOT_KEYS if k in by_key]
+    backflush = [by_key[k] for k in BACKFLUSH_KEYS if k in by_key]
+    rest = [e for k, e in by_key.items() if k not in SHOT_KEYS and k not in BACKFLUSH_KEYS]
+
+    def order(entry: dict[str, Any]) -> tuple[int, str]:
+        domain = entry["entity_id"].split(".", 1)[0]
+        rank = DOMAIN_ORDER.index(domain) if domain in DOMAIN_ORDER else len(DOMAIN_ORDER)
+        return (rank, entry["entity_id"])
+
+    return {"shots": shots, "backflush": backflush, "maintenance": sorted(rest, key=order)}
 
 
 def dashboard_config(
-    machine: str, care: list[dict[str, str]], state: str | None, plug: dict[str, dict[str, str]]
+    machine: str,
+    groups: dict[str, list[dict[str, str]]],
+    state: str | None,
+    plug: dict[str, dict[str, str]],
 ) -> dict[str, Any]:
     """Return the demo dashboard: Espresso Care's entities beside the simulated plug.
 
-    ``care`` and ``plug`` hold entities card rows (``{"entity": ..., "name": ...}``).
+    ``groups`` and ``plug`` hold entities card rows (``{"entity": ..., "name": ...}``).
     """
     compare = []
     if state:
         compare.append({"entity": state, "name": "Detected"})
     compare.append({"entity": plug["activity"]["entity"], "name": "True"})
+    cards: list[dict[str, Any]] = [
+        {"type": "entities", "title": machine, "entities": groups["shots"]},
+        {
+            "type": "history-graph",
+            "title": "What the plug measures",
+            "hours_to_show": 1,
+            "entities": [plug["power"]],
+        },
+        {
+            "type": "history-graph",
+            "title": "Machine state",
+            "hours_to_show": 1,
+            "entities": compare,
+        },
+    ]
+    if groups["maintenance"]:
+        # (The to-do list itself is in the sidebar's To-do lists panel; a todo-list card kept
+        # headless Chromium at "Loading data".)
+        cards.append(
+            {"type": "entities", "title": "Maintenance", "entities": groups["maintenance"]}
+        )
+    if groups["backflush"]:
+        cards.append(
+            {"type": "entities", "title": "Automated backflush", "entities": groups["backflush"]}
+        )
+    every = [r["entity"] for rows in groups.values() for r in rows]
+    cards += [
+        {
+            "type": "entities",
+            "title": "Simulated plug",
+            "entities": [plug[key] for key in ("power", "activity", "shots", "relay")],
+        },
+        {"type": "logbook", "title": "Logbook", "hours_to_show": 2, "target": {"entity_id": every}},
+    ]
     return {
         "title": "Espresso Care",
-        "views": [
-            {
-                "title": "Espresso",
-                "path": "espresso",
-                "icon": "mdi:coffee",
-                "cards": [
-                    {"type": "entities", "title": machine, "entities": care},
-                    {
-                        "type": "history-graph",
-                        "title": "What the plug measures",
-                        "hours_to_show": 1,
-                        "entities": [plug["power"]],
-                    },
-                    {
-                        "type": "history-graph",
-                        "title": "Machine state",
-                        "hours_to_show": 1,
-                        "entities": compare,
-                    },
-                    {
-                        "type": "entities",
-                        "title": "Simulated plug",
-                        "entities": [plug[key] for key in ("power", "activity", "shots", "relay")],
-                    },
-                    {
-                        "type": "logbook",
-                        "title": "Logbook",
-                        "hours_to_show": 2,
-                        "target": {"entity_id": [row["entity"] for row in care]},
-                    },
-                ],
-            }
-        ],
+        "views": [{"title": "Espresso", "path": "espresso", "icon": "mdi:coffee", "cards": cards}],
     }
 
 
@@ -350,11 +370,9 @@ async def ensure_dashboard(ws: Websocket) -> None:
         for e in registry
         if e["platform"] == DOMAIN and not e.get("disabled_by") and not e.get("hidden_by")
     ]
-    care_rows = [row(e) for e in sorted(care, key=_order)]
+    groups = {name: [row(e) for e in rows] for name, rows in _group(care).items()}
     machine = device_names.get(care[0].get("device_id") or "", "") if care else ""
-    state = next(
-        (e["entity_id"] for e in care if str(e.get("unique_id")).endswith("_machine_state")), None
-    )
+    state = next((e["entity_id"] for e in care if _key(e) == "machine_state"), None)
     sim = {
         str(e["unique_id"]).rsplit("_", 1)[-1]: e
         for e in registry
@@ -394,7 +412,7 @@ async def ensure_dashboard(ws: Websocket) -> None:
     await ws.call(
         "lovelace/config/save",
         url_path=url_path,
-        config=dashboard_config(machine, care_rows, state, plug),
+        config=dashboard_config(machine, groups, state, plug),
     )
 
 
