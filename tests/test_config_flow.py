@@ -237,6 +237,50 @@ async def test_options_flow(hass: HomeAssistant, init_integration: MockConfigEnt
     assert CONF_BACKFLUSH_SWITCH not in entry.options
 
 
+async def test_options_flow_keeps_profile_shot_limits(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Changing only the machine type gives the new type's shot limits, not the old ones."""
+    entry = init_integration
+    single, dual = settings_for("single_boiler"), settings_for("dual_boiler")
+    assert single.shot_max_seconds != dual.shot_max_seconds
+
+    # The form shows the single boiler's limits; the user only switches to a dual boiler.
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            **OPTIONS_INPUT,
+            CONF_SHOT_MIN_SECONDS: single.shot_min_seconds,
+            CONF_SHOT_MAX_SECONDS: single.shot_max_seconds,
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert CONF_SHOT_MIN_SECONDS not in entry.options
+    assert CONF_SHOT_MAX_SECONDS not in entry.options
+    settings = entry.runtime_data.settings
+    assert (settings.shot_min_seconds, settings.shot_max_seconds) == (
+        dual.shot_min_seconds,
+        dual.shot_max_seconds,
+    )
+
+    # A limit the user really changed is kept as an override.
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            **OPTIONS_INPUT,
+            CONF_SHOT_MIN_SECONDS: dual.shot_min_seconds,
+            CONF_SHOT_MAX_SECONDS: 70,
+        },
+    )
+    await hass.async_block_till_done()
+    assert CONF_SHOT_MIN_SECONDS not in entry.options
+    assert entry.options[CONF_SHOT_MAX_SECONDS] == 70.0
+    assert entry.runtime_data.settings.shot_max_seconds == 70.0
+
+
 async def test_options_flow_errors(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
     """Shot limits must be ordered and the power sensor must be free and a power sensor."""
     other = MockConfigEntry(

@@ -193,6 +193,25 @@ def _merge_options(current: Mapping[str, Any], user_input: Mapping[str, Any]) ->
     return options
 
 
+def _drop_profile_defaults(options: dict[str, Any], previous_type: str | None) -> None:
+    """Keep shot limits only where they differ from the machine type's own defaults.
+
+    The form always shows both limits, so a user who only changes the machine type would
+    otherwise pin the old type's limits; a limit equal to the new type's default, or to the old
+    type's default when the type changed, is left to the profile.
+    """
+    new_profile = settings_for(options[CONF_MACHINE_TYPE])
+    previous = settings_for(previous_type) if previous_type in MACHINE_TYPES else new_profile
+    for key in (CONF_SHOT_MIN_SECONDS, CONF_SHOT_MAX_SECONDS):
+        value = options.get(key)
+        if value is None:
+            continue
+        if value == getattr(new_profile, key) or (
+            previous.machine_type != new_profile.machine_type and value == getattr(previous, key)
+        ):
+            del options[key]
+
+
 class EspressoCareConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up an espresso machine."""
 
@@ -262,9 +281,9 @@ class EspressoCareOptionsFlow(OptionsFlowWithReload):
                     for key, value in entry.options.items()
                     if key not in LAST_DONE_OPTIONS.values()
                 }
-                return self.async_create_entry(
-                    data=_merge_options(current, self._normalise(user_input))
-                )
+                options = _merge_options(current, self._normalise(user_input))
+                _drop_profile_defaults(options, entry.options.get(CONF_MACHINE_TYPE))
+                return self.async_create_entry(data=options)
 
         profile = settings_for(entry.options.get(CONF_MACHINE_TYPE, DEFAULT_MACHINE_TYPE))
         suggested = {
