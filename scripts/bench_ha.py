@@ -1,0 +1,436 @@
+"""Cost of Espresso Care in Home Assistant (section of ``make bench``, see bench.py).
+
+Starts a real ``HomeAssistant`` in-process (the test harness's ``async_test_home_assistant``,
+used outside pytest, in a temporary config directory) and times ``WRITES`` writes of a plug's
+power sensor (``hass.states.async_set`` then ``hass.async_block_till_done`` after each one):
+
+- A (baseline): the power sensor alone;
+- B: the same with an Espresso Care config entry (single boiler) following the sensor.
+
+The readings are a synthetic single boiler under PID behind a 1 Hz plug (heater steps, a shot
+every few minutes, the PID answering the cold water); every fourth write re-reports the value
+before it, so the ``state_reported`` path is exercised too. Time is a synthetic clock: the
+state timestamps, ``dt_util.utcnow``/``now``, the time trackers and the event loop's clock all
+follow it, so the integration's own timers (the 5 s detector tick, the 1 min maintenance check)
+fire at the synthetic pace, as in a real run (a due timer runs right after the next write, so
+they come 1 s late: every 6 s / 61 s). A and B alternate for ``ROUNDS`` rounds in one process;
+the medians give the ratio B/A (target: at most ``TARGET_RATIO``). Two more scenarios tell
+where B's time goes: "floor" follows the sensor with no-op listeners (the least any
+integration following it costs), "off disk" is B with the counter saves (one per shot, awaited
+by ``async_block_till_done``) serialised but not written.
+
+Set ``ESPRESSO_BENCH_PROFILE=1`` to also print a cProfile of one B round (top functions;
+``ESPRESSO_BENCH_PROFILE=out.prof`` also saves it for ``pstats``).
+No trace of ``../shared`` is read. Exit status stays 0 when the target is missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime, tzinfo
+import gc
+import logging
+import os
+from pathlib import Path
+import random
+import statistics
+import sys
+import tempfile
+import time
+from typing import TYPE_CHECKING, Any
+from unittest.mock import patch
+
+ROOT = Path(__file__).resolve().parents[1]
+# Our ``custom_components`` package must win over the one the test harness ships.
+if str(ROOT) not in sys.path[:1]:
+    sys.path.insert(0, str(ROOT))
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from homeassistant.core import Event, HomeAssistant
+
+WRITES = 10_000
+ROUNDS = 5
+WARMUP_WRITES = 1_500
+TARGET_RATIO = 1.10
+POWER_SENSOR = "sensor.bench_plug_power"
+POWER_ATTRIBUTES = {
+    "unit_of_measurement": "W",
+    "device_class": "power",
+    "state_class": "measurement",
+    "friendly_name": "Bench plug power",
+}
+ENTRY_ID = "01JBENCHESPRESSOCARE000001"
+SAMPLE_SECONDS = 1.0  # a Shelly Gen2 / ESPHome plug reporting every second
+REREPORT_EVERY = 4  # every 4th write repeats the value before it (state_reported)
+WARM_SECONDS = 600  # idle first, so the detector learns the heater step
+SHOT_EVERY_SECONDS = (170, 260)  # a shot every few minutes
+SHOT_SECONDS = (22, 33)
+STANDBY_WATTS = 1.5
+PUMP_WATTS = 52.0
+HEATER_STEP_WATTS = 137.0  # PID quantum seen by the plug
+PID_PERIOD = 5  # one heater step for 1 s every 5 s while idle
+PID_MOST_STEPS = 6
+
+
+# ---------------------------------------------------------------------- synthetic readings
+
+
+def espresso_pattern(writes: int, seed: int = 1014) -> tuple[list[str], int]:
+    """Return the readings (states) of a warm single boiler under PID and its shot count.
+
+    1 Hz samples: standby + PID heater steps + the vibration pump during shots, with the PID
+    ramping up while cold water enters and decaying after; a little measurement noise; every
+    ``REREPORT_EVERY``-th reading repeats the one before (the plug re-reporting).
+    """
+    rng = random.Random(seed)  # noqa: S311 - a reproducible pattern, no secret
+    shots: list[tuple[int, int]] = []
+    start = WARM_SECONDS
+    while True:
+        length = rng.randint(*SHOT_SECONDS)
+        if start + length + 60 > writes:  # leave room for the detector to close it
+            break
+        shots.append((start, start + length))
+        start += length + rng.randint(*SHOT_EVERY_SECONDS)
+
+    def heater(t: int) -> float:
+        for a, b in shots:
+            if a <= t < b:
+                return HEATER_STEP_WATTS * min(PID_MOST_STEPS, 1 + (t - a) // 2)
+            if b <= t < b + 2 * PID_MOST_STEPS:
+                ramp = min(PID_MOST_STEPS, 1 + (b - a) // 2)
+                return HEATER_STEP_WATTS * max(0, ramp - (t - b) // 2)
+        return HEATER_STEP_WATTS if t % PID_PERIOD == 0 else 0.0
+
+    values: list[str] = []
+    for i in range(writes):
+        if i % REREPORT_EVERY == REREPORT_EVERY - 1:
+            values.append(values[-1])
+            continue
+        t = i  # one sample per second
+        watts = STANDBY_WATTS + heater(t) + rng.uniform(-0.4, 0.4)
+        if any(a <= t < b for a, b in shots):
+            watts += PUMP_WATTS + rng.uniform(-1.5, 1.5)
+        value = f"{watts:.1f}"
+        if values and value == values[-1]:  # keep re-reports to exactly every 4th write
+            value = f"{watts + 0.1:.1f}"
+        values.append(value)
+    return values, len(shots)
+
+
+# ---------------------------------------------------------------------- synthetic clock
+
+
+class SyntheticClock:
+    """Wall clock of the bench: starts at the real time, then moves only when told to."""
+
+    def __init__(self) -> None:
+        """Start at the current (whole) second."""
+        self.now = float(int(time.time()))
+
+    def utcnow(self) -> datetime:
+        """Return the synthetic time as an aware UTC datetime (for ``dt_util.utcnow``)."""
+        return datetime.fromtimestamp(self.now, UTC)
+
+    def local_now(self, time_zone: tzinfo | None = None) -> datetime:
+        """Return the synthetic time in ``time_zone`` (for ``dt_util.now``)."""
+        from homeassistant.util import dt as dt_util  # noqa: PLC0415
+
+        return datetime.fromtimestamp(self.now, time_zone or dt_util.get_default_time_zone())
+
+    def timestamp(self) -> float:
+        """Return the synthetic POSIX time (for the time trackers' ``time.time``)."""
+        return self.now
+
+    @contextlib.contextmanager
+    def installed(self, loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+        """Make HA's time helpers and the event loop's clock follow this clock."""
+        from homeassistant.helpers import event as event_helper  # noqa: PLC0415
+        from homeassistant.util import dt as dt_util  # noqa: PLC0415
+
+        monotonic0 = loop.time()
+        wall0 = self.now
+
+        def loop_time() -> float:
+            return monotonic0 + (self.now - wall0)
+
+        with (
+            patch.object(dt_util, "utcnow", self.utcnow),
+            patch.object(dt_util, "now", self.local_now),
+            patch.object(event_helper, "time_tracker_utcnow", self.utcnow),
+            patch.object(event_helper, "time_tracker_timestamp", self.timestamp),
+            patch.object(loop, "time", loop_time),
+        ):
+            yield
+
+
+# ---------------------------------------------------------------------- Home Assistant
+
+
+class Bench:
+    """One Home Assistant instance, the plug's power sensor and an optional Espresso Care."""
+
+    def __init__(self, hass: HomeAssistant, clock: SyntheticClock) -> None:
+        """Write the sensor's first reading and count the shot events from now on."""
+        self.hass = hass
+        self.clock = clock
+        self.shots = 0
+        from homeassistant.core import callback  # noqa: PLC0415
+
+        @callback
+        def count_shot(_event: Event) -> None:
+            self.shots += 1
+
+        hass.bus.async_listen("espresso_care_shot", count_shot)
+        hass.states.async_set(POWER_SENSOR, "1.5", POWER_ATTRIBUTES, timestamp=clock.now)
+
+    async def load(self) -> None:
+        """Set the Espresso Care entry up (added on first use)."""
+        from homeassistant.config_entries import ConfigEntryState  # noqa: PLC0415
+        from pytest_homeassistant_custom_component.common import MockConfigEntry  # noqa: PLC0415
+
+        from custom_components.espresso_care.const import (  # noqa: PLC0415
+            CONF_MACHINE_TYPE,
+            CONF_NAME,
+            CONF_POWER_SENSOR,
+            CONF_SWITCH_ROLE,
+            DOMAIN,
+        )
+
+        entry = self.hass.config_entries.async_get_entry(ENTRY_ID)
+        if entry is None:
+            entry = MockConfigEntry(
+                domain=DOMAIN,
+                title="Bench machine",
+                data={},
+                options={
+                    CONF_NAME: "Bench machine",
+                    CONF_POWER_SENSOR: POWER_SENSOR,
+                    CONF_MACHINE_TYPE: "single_boiler",
+                    CONF_SWITCH_ROLE: "pump",
+                },
+                entry_id=ENTRY_ID,
+                version=1,
+                minor_version=1,
+            )
+            entry.add_to_hass(self.hass)
+        if not await self.hass.config_entries.async_setup(ENTRY_ID):
+            raise RuntimeError(f"Espresso Care did not set up: {entry.state} {entry.reason}")
+        await self.hass.async_block_till_done()
+        if entry.state is not ConfigEntryState.LOADED:
+            raise RuntimeError(f"Espresso Care is {entry.state}")
+
+    async def unload(self) -> None:
+        """Unload the Espresso Care entry when it is loaded."""
+        from homeassistant.config_entries import ConfigEntryState  # noqa: PLC0415
+
+        entry = self.hass.config_entries.async_get_entry(ENTRY_ID)
+        if entry is not None and entry.state is ConfigEntryState.LOADED:
+            await self.hass.config_entries.async_unload(ENTRY_ID)
+            await self.hass.async_block_till_done()
+
+    async def write(self, values: list[str]) -> float:
+        """Write every value one second apart (waiting for HA after each); seconds taken."""
+        hass = self.hass
+        clock = self.clock
+        async_set = hass.states.async_set
+        block = hass.async_block_till_done
+        attributes = POWER_ATTRIBUTES
+        start = time.perf_counter()
+        for value in values:
+            clock.now += SAMPLE_SECONDS
+            async_set(POWER_SENSOR, value, attributes, timestamp=clock.now)
+            await block()
+        return time.perf_counter() - start
+
+    async def idle(self, seconds: float) -> None:
+        """Let the machine stay off for a while (standby readings, not timed)."""
+        clock = self.clock
+        for _ in range(int(seconds / 30)):
+            clock.now += 30
+            self.hass.states.async_set(POWER_SENSOR, "0.0", POWER_ATTRIBUTES, timestamp=clock.now)
+            await self.hass.async_block_till_done()
+
+
+# name -> description; A and B make the target, the others tell where B's time goes
+SCENARIOS = {
+    "A": "A  sensor only (baseline)",
+    "B": "B  with Espresso Care loaded",
+    "F": "   floor: no-op state listeners",
+    "N": "   B with the counter saves off disk",
+}
+
+
+@contextlib.contextmanager
+def _off_disk() -> Iterator[None]:
+    """Serialise the saves as usual but do not write them (no file I/O, no fsync)."""
+    from homeassistant.helpers import storage  # noqa: PLC0415
+
+    with patch.object(storage.Store, "_write_prepared_data", lambda *_args: None):
+        yield
+
+
+async def _round(bench: Bench, scenario: str, values: list[str], shots: list[int]) -> float:
+    """Time one scenario (setting it up and tearing it down untimed)."""
+    from homeassistant.core import callback  # noqa: PLC0415
+    from homeassistant.helpers.event import (  # noqa: PLC0415
+        async_track_state_change_event,
+        async_track_state_report_event,
+    )
+
+    await bench.idle(1200)  # machine off in between: every round starts the same way
+    if scenario == "A":
+        gc.collect()
+        return await bench.write(values)
+    if scenario == "F":
+
+        @callback
+        def noop(_event: Event) -> None:
+            return None
+
+        unsubs = [
+            async_track_state_change_event(bench.hass, POWER_SENSOR, noop),
+            async_track_state_report_event(bench.hass, POWER_SENSOR, noop),
+        ]
+        gc.collect()
+        seconds = await bench.write(values)
+        for unsub in unsubs:
+            unsub()
+        return seconds
+    with _off_disk() if scenario == "N" else contextlib.nullcontext():
+        await bench.load()
+        before = bench.shots
+        gc.collect()
+        seconds = await bench.write(values)
+        if scenario == "B":
+            shots.append(bench.shots - before)
+        await bench.unload()
+    return seconds
+
+
+async def _run() -> dict[str, Any]:
+    """Set HA up, alternate the scenarios, return the timings."""
+    from homeassistant import loader  # noqa: PLC0415
+    from homeassistant.helpers import frame  # noqa: PLC0415
+    from pytest_homeassistant_custom_component.common import (  # noqa: PLC0415
+        async_test_home_assistant,
+        mock_component,
+    )
+
+    import custom_components  # noqa: PLC0415
+
+    ours = Path(custom_components.__file__).resolve().parent
+    if ours != ROOT / "custom_components":
+        raise RuntimeError(f"wrong custom_components package: {ours}")
+
+    values, expected_shots = espresso_pattern(WRITES)
+    warmup = values[:WARMUP_WRITES]
+    clock = SyntheticClock()
+    loop = asyncio.get_running_loop()
+    seconds: dict[str, list[float]] = {name: [] for name in SCENARIOS}
+    shots: list[int] = []
+    profile_text = ""
+    with tempfile.TemporaryDirectory(prefix="espresso_bench_ha_") as config_dir:
+        async with async_test_home_assistant(config_dir=config_dir) as hass:
+            frame.async_setup(hass)
+            hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)  # enable custom integrations
+            # todo/repairs depend on http: never start a web server in the bench
+            mock_component(hass, "http")
+            with clock.installed(loop):
+                bench = Bench(hass, clock)
+                # warm-up of both paths (imports, caches), not timed
+                await bench.load()
+                await bench.write(warmup)
+                await bench.unload()
+                await bench.write(warmup)
+                names = list(SCENARIOS)
+                for round_no in range(ROUNDS):
+                    # rotate the order so that a drift of the machine hits every scenario
+                    shift = round_no % len(names)
+                    for scenario in names[shift:] + names[:shift]:
+                        seconds[scenario].append(await _round(bench, scenario, values, shots))
+                if os.environ.get("ESPRESSO_BENCH_PROFILE"):
+                    profile_text = await _profile(bench, values)
+                await bench.unload()
+            await hass.async_stop(force=True)
+    return {
+        "seconds": seconds,
+        "shots": shots,
+        "expected_shots": expected_shots,
+        "reports": sum(1 for i in range(1, len(values)) if values[i] == values[i - 1]),
+        "profile": profile_text,
+    }
+
+
+async def _profile(bench: Bench, values: list[str]) -> str:
+    """Profile one B round; return the top functions by own and by cumulative time."""
+    import cProfile  # noqa: PLC0415
+    import io  # noqa: PLC0415
+    import pstats  # noqa: PLC0415
+
+    await bench.idle(1200)
+    await bench.load()
+    gc.collect()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    await bench.write(values)
+    profiler.disable()
+    await bench.unload()
+    if (target := os.environ.get("ESPRESSO_BENCH_PROFILE", "")).endswith(".prof"):
+        profiler.dump_stats(target)
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(40)
+    return out.getvalue()
+
+
+def main() -> int:
+    """Print the cost of Espresso Care in Home Assistant; 0 even when the target is missed."""
+    started = time.perf_counter()
+    # "custom integration ... not been tested by Home Assistant": expected here, not news
+    logging.getLogger("homeassistant.loader").setLevel(logging.ERROR)
+    result = asyncio.run(_run())
+    runs: dict[str, list[float]] = result["seconds"]
+    median = {name: statistics.median(values) for name, values in runs.items()}
+    ratio = median["B"] / median["A"]
+    shots: list[int] = result["shots"]
+    print(
+        f"HOME ASSISTANT - cost of {WRITES:,} power-state writes of {POWER_SENSOR} "
+        f"({result['reports']:,} of them re-reports; async_block_till_done after each), "
+        f"median of {ROUNDS} rounds"
+    )
+    header = (
+        f"{'scenario':<38} {'median s':>8} {'us/write':>9} {'x A':>6} {'best s':>7}   rounds (s)"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, label in SCENARIOS.items():
+        rounds = " ".join(f"{s:.3f}" for s in runs[name])
+        print(
+            f"{label:<38} {median[name]:8.3f} {median[name] / WRITES * 1e6:9.1f} "
+            f"{median[name] / median['A']:6.2f} {min(runs[name]):7.3f}   {rounds}"
+        )
+    print("-" * len(header))
+    extra = (median["B"] - median["A"]) / WRITES * 1e6
+    verdict = "OK" if ratio <= TARGET_RATIO else "MISS"
+    print(
+        f"ratio B/A: {ratio:.3f} ({verdict}, target <= {TARGET_RATIO:.2f}; "
+        f"best-of-{ROUNDS} ratio {min(runs['B']) / min(runs['A']):.3f}); "
+        f"Espresso Care adds {extra:.1f} us per write"
+    )
+    sane = bool(shots) and all(count > 0 for count in shots)
+    print(
+        f"shots counted by the integration per B round: {', '.join(map(str, shots))} "
+        f"(the pattern holds {result['expected_shots']}; {'OK' if sane else 'NONE COUNTED'}); "
+        f"section took {time.perf_counter() - started:.1f} s"
+    )
+    if result["profile"]:
+        print(result["profile"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
