@@ -2,19 +2,27 @@
 
 Starts a real ``HomeAssistant`` in-process (the test harness's ``async_test_home_assistant``,
 used outside pytest, in a temporary config directory) and times ``WRITES`` writes of a plug's
-power sensor (``hass.states.async_set`` then ``hass.async_block_till_done`` after each one):
+power sensor, each followed by ``hass.async_block_till_done``:
 
 - A (baseline): the power sensor alone;
 - B: the same with an Espresso Care config entry (single boiler) following the sensor.
 
+The power sensor is what a plug integration (Shelly, ESPHome, Tasmota...) provides: a
+``SensorEntity`` (device class power, unit W, state class measurement, ``force_update`` off)
+of a config entry of a mock ``bench_plug`` integration, added by its sensor platform, with a
+unique id in the entity registry and a device in the device registry. A write is the plug's
+new reading going through ``async_write_ha_state`` (state and attributes calculated, the
+state machine updated, ``state_changed`` fired), as every plug integration does it.
+
 The readings are a synthetic single boiler under PID behind a 1 Hz plug (heater steps, a shot
 every few minutes, the PID answering the cold water); every fourth write re-reports the value
-before it, so the ``state_reported`` path is exercised too. Time is a synthetic clock: the
-state timestamps, ``dt_util.utcnow``/``now``, the time trackers and the event loop's clock all
+before it (an unchanged state: ``state_reported``). Time is a synthetic clock: the state
+timestamps, ``dt_util.utcnow``/``now``, the time trackers and the event loop's clock all
 follow it, so the integration's own timers (the 5 s detector tick, the 1 min maintenance check)
 fire at the synthetic pace, as in a real run (a due timer runs right after the next write, so
 they come 1 s late: every 6 s / 61 s). A and B alternate for ``ROUNDS`` rounds in one process;
-the medians give the ratio B/A (target: at most ``TARGET_RATIO``). Two more scenarios tell
+the medians give the ratio B/A (target: at most ``TARGET_RATIO``). Nothing of B is switched
+off: its timers run and every counted shot is saved to disk at once. Two more scenarios tell
 where B's time goes: "floor" follows the sensor with no-op listeners (the least any
 integration following it costs), "off disk" is B with the counter saves (one per shot, awaited
 by ``async_block_till_done``) serialised but not written.
@@ -41,6 +49,11 @@ import time
 from typing import TYPE_CHECKING, Any
 from unittest.mock import patch
 
+from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, SensorStateClass
+from homeassistant.const import Platform, UnitOfPower
+from homeassistant.core import callback
+from homeassistant.helpers.device_registry import DeviceInfo
+
 ROOT = Path(__file__).resolve().parents[1]
 # Our ``custom_components`` package must win over the one the test harness ships.
 if str(ROOT) not in sys.path[:1]:
@@ -49,19 +62,18 @@ if str(ROOT) not in sys.path[:1]:
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import Event, HomeAssistant
+    from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
 WRITES = 10_000
 ROUNDS = 5
 WARMUP_WRITES = 1_500
 TARGET_RATIO = 1.10
-POWER_SENSOR = "sensor.bench_plug_power"
-POWER_ATTRIBUTES = {
-    "unit_of_measurement": "W",
-    "device_class": "power",
-    "state_class": "measurement",
-    "friendly_name": "Bench plug power",
-}
+POWER_SENSOR = "sensor.bench_plug_power"  # device "Bench plug", entity name "Power"
+PLUG_DOMAIN = "bench_plug"  # the mock plug integration
+PLUG_SERIAL = "bench-plug-0001"
+PLUG_ENTRY_ID = "01JBENCHPLUG00000000000001"
 ENTRY_ID = "01JBENCHESPRESSOCARE000001"
 SAMPLE_SECONDS = 1.0  # a Shelly Gen2 / ESPHome plug reporting every second
 REREPORT_EVERY = 4  # every 4th write repeats the value before it (state_reported)
@@ -78,7 +90,7 @@ PID_MOST_STEPS = 6
 # ---------------------------------------------------------------------- synthetic readings
 
 
-def espresso_pattern(writes: int, seed: int = 1014) -> tuple[list[str], int]:
+def espresso_pattern(writes: int, seed: int = 1014) -> tuple[list[float], int]:
     """Return the readings (states) of a warm single boiler under PID and its shot count.
 
     1 Hz samples: standby + PID heater steps + the vibration pump during shots, with the PID
@@ -117,7 +129,8 @@ def espresso_pattern(writes: int, seed: int = 1014) -> tuple[list[str], int]:
         if values and value == values[-1]:  # keep re-reports to exactly every 4th write
             value = f"{watts + 0.1:.1f}"
         values.append(value)
-    return values, len(shots)
+    # the plug's integration reports numbers (0.1 W resolution)
+    return [float(value) for value in values], len(shots)
 
 
 # ---------------------------------------------------------------------- synthetic clock
@@ -147,7 +160,10 @@ class SyntheticClock:
     @contextlib.contextmanager
     def installed(self, loop: asyncio.AbstractEventLoop) -> Iterator[None]:
         """Make HA's time helpers and the event loop's clock follow this clock."""
-        from homeassistant.helpers import event as event_helper  # noqa: PLC0415
+        from homeassistant.helpers import (  # noqa: PLC0415
+            entity as entity_helper,
+            event as event_helper,
+        )
         from homeassistant.util import dt as dt_util  # noqa: PLC0415
 
         monotonic0 = loop.time()
@@ -161,6 +177,8 @@ class SyntheticClock:
             patch.object(dt_util, "now", self.local_now),
             patch.object(event_helper, "time_tracker_utcnow", self.utcnow),
             patch.object(event_helper, "time_tracker_timestamp", self.timestamp),
+            # the timestamp of every entity state write
+            patch.object(entity_helper, "timer", self.timestamp),
             patch.object(loop, "time", loop_time),
         ):
             yield
@@ -169,22 +187,89 @@ class SyntheticClock:
 # ---------------------------------------------------------------------- Home Assistant
 
 
+class PlugPowerSensor(SensorEntity):
+    """A smart plug's power sensor, as a plug integration (Shelly, ESPHome...) provides it."""
+
+    _attr_has_entity_name = True
+    _attr_name = "Power"
+    _attr_should_poll = False
+    _attr_device_class = SensorDeviceClass.POWER
+    _attr_native_unit_of_measurement = UnitOfPower.WATT
+    _attr_state_class = SensorStateClass.MEASUREMENT
+    _attr_unique_id = f"{PLUG_SERIAL}-power"
+    _attr_device_info = DeviceInfo(
+        identifiers={(PLUG_DOMAIN, PLUG_SERIAL)},
+        name="Bench plug",
+        manufacturer="Bench",
+        model="Plug 1PM",
+    )
+
+    def __init__(self, watts: float) -> None:
+        """Start with a first reading."""
+        self._attr_native_value = watts
+
+    @callback
+    def report(self, watts: float) -> None:
+        """Write a new reading, as the plug's integration does on each push/poll."""
+        self._attr_native_value = watts
+        self.async_write_ha_state()
+
+
+async def async_setup_plug(hass: HomeAssistant) -> PlugPowerSensor:
+    """Set the mock plug integration up (a config entry, a device, its power sensor)."""
+    from homeassistant.config_entries import ConfigFlow  # noqa: PLC0415
+    from pytest_homeassistant_custom_component.common import (  # noqa: PLC0415
+        MockConfigEntry,
+        MockModule,
+        MockPlatform,
+        mock_integration,
+        mock_platform,
+    )
+
+    plug = PlugPowerSensor(STANDBY_WATTS)
+
+    async def setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+        await hass.config_entries.async_forward_entry_setups(entry, [Platform.SENSOR])
+        return True
+
+    async def setup_sensor_platform(
+        hass: HomeAssistant, entry: ConfigEntry, async_add_entities: AddEntitiesCallback
+    ) -> None:
+        async_add_entities([plug])
+
+    class PlugConfigFlow(ConfigFlow, domain=PLUG_DOMAIN):  # registers the flow handler
+        VERSION = 1
+
+    mock_integration(hass, MockModule(PLUG_DOMAIN, async_setup_entry=setup_entry))
+    mock_platform(hass, f"{PLUG_DOMAIN}.config_flow")  # config entries need one
+    mock_platform(
+        hass, f"{PLUG_DOMAIN}.sensor", MockPlatform(async_setup_entry=setup_sensor_platform)
+    )
+    entry = MockConfigEntry(domain=PLUG_DOMAIN, title="Bench plug", entry_id=PLUG_ENTRY_ID)
+    entry.add_to_hass(hass)
+    if not await hass.config_entries.async_setup(PLUG_ENTRY_ID):
+        raise RuntimeError(f"the bench plug did not set up: {entry.state} {entry.reason}")
+    await hass.async_block_till_done()
+    if plug.entity_id != POWER_SENSOR or plug.registry_entry is None:
+        raise RuntimeError(f"the bench plug's sensor is {plug.entity_id}, not registered")
+    return plug
+
+
 class Bench:
     """One Home Assistant instance, the plug's power sensor and an optional Espresso Care."""
 
-    def __init__(self, hass: HomeAssistant, clock: SyntheticClock) -> None:
-        """Write the sensor's first reading and count the shot events from now on."""
+    def __init__(self, hass: HomeAssistant, clock: SyntheticClock, plug: PlugPowerSensor) -> None:
+        """Count the shot events from now on."""
         self.hass = hass
         self.clock = clock
+        self.plug = plug
         self.shots = 0
-        from homeassistant.core import callback  # noqa: PLC0415
 
         @callback
         def count_shot(_event: Event) -> None:
             self.shots += 1
 
         hass.bus.async_listen("espresso_care_shot", count_shot)
-        hass.states.async_set(POWER_SENSOR, "1.5", POWER_ATTRIBUTES, timestamp=clock.now)
 
     async def load(self) -> None:
         """Set the Espresso Care entry up (added on first use)."""
@@ -231,17 +316,18 @@ class Bench:
             await self.hass.config_entries.async_unload(ENTRY_ID)
             await self.hass.async_block_till_done()
 
-    async def write(self, values: list[str]) -> float:
-        """Write every value one second apart (waiting for HA after each); seconds taken."""
-        hass = self.hass
+    async def write(self, values: list[float]) -> float:
+        """Let the plug report every value one second apart (waiting for HA after each).
+
+        Returns the seconds taken.
+        """
         clock = self.clock
-        async_set = hass.states.async_set
-        block = hass.async_block_till_done
-        attributes = POWER_ATTRIBUTES
+        report = self.plug.report
+        block = self.hass.async_block_till_done
         start = time.perf_counter()
         for value in values:
             clock.now += SAMPLE_SECONDS
-            async_set(POWER_SENSOR, value, attributes, timestamp=clock.now)
+            report(value)
             await block()
         return time.perf_counter() - start
 
@@ -250,13 +336,13 @@ class Bench:
         clock = self.clock
         for _ in range(int(seconds / 30)):
             clock.now += 30
-            self.hass.states.async_set(POWER_SENSOR, "0.0", POWER_ATTRIBUTES, timestamp=clock.now)
+            self.plug.report(0.0)
             await self.hass.async_block_till_done()
 
 
 # name -> description; A and B make the target, the others tell where B's time goes
 SCENARIOS = {
-    "A": "A  sensor only (baseline)",
+    "A": "A  plug sensor entity only (baseline)",
     "B": "B  with Espresso Care loaded",
     "F": "   floor: no-op state listeners",
     "N": "   B with the counter saves off disk",
@@ -272,9 +358,8 @@ def _off_disk() -> Iterator[None]:
         yield
 
 
-async def _round(bench: Bench, scenario: str, values: list[str], shots: list[int]) -> float:
+async def _round(bench: Bench, scenario: str, values: list[float], shots: list[int]) -> float:
     """Time one scenario (setting it up and tearing it down untimed)."""
-    from homeassistant.core import callback  # noqa: PLC0415
     from homeassistant.helpers.event import (  # noqa: PLC0415
         async_track_state_change_event,
         async_track_state_report_event,
@@ -339,7 +424,7 @@ async def _run() -> dict[str, Any]:
             # todo/repairs depend on http: never start a web server in the bench
             mock_component(hass, "http")
             with clock.installed(loop):
-                bench = Bench(hass, clock)
+                bench = Bench(hass, clock, await async_setup_plug(hass))
                 # warm-up of both paths (imports, caches), not timed
                 await bench.load()
                 await bench.write(warmup)
@@ -364,7 +449,7 @@ async def _run() -> dict[str, Any]:
     }
 
 
-async def _profile(bench: Bench, values: list[str]) -> str:
+async def _profile(bench: Bench, values: list[float]) -> str:
     """Profile one B round; return the top functions by own and by cumulative time."""
     import cProfile  # noqa: PLC0415
     import io  # noqa: PLC0415
@@ -399,8 +484,8 @@ def main() -> int:
     shots: list[int] = result["shots"]
     print(
         f"HOME ASSISTANT - cost of {WRITES:,} power-state writes of {POWER_SENSOR} "
-        f"({result['reports']:,} of them re-reports; async_block_till_done after each), "
-        f"median of {ROUNDS} rounds"
+        f"(a plug's registered sensor entity, async_write_ha_state; {result['reports']:,} of "
+        f"them re-reports; async_block_till_done after each), median of {ROUNDS} rounds"
     )
     header = (
         f"{'scenario':<38} {'median s':>8} {'us/write':>9} {'x A':>6} {'best s':>7}   rounds (s)"
