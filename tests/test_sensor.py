@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from unittest.mock import patch
 
-from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, Platform
+from homeassistant.const import (
+    EVENT_STATE_CHANGED,
+    EVENT_STATE_REPORTED,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+    Platform,
+)
+from homeassistant.core import callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
@@ -133,6 +140,44 @@ async def test_shot_updates_sensors(hass: HomeAssistant, freezer: FrozenDateTime
     assert hass.states.get(TOTAL).state == "2"
     assert hass.states.get(LAST).state == "30.0"
     assert hass.states.get(AVERAGE).state == "27.5"
+
+
+@pytest.mark.freeze_time("2026-05-04 08:00:00+00:00")
+async def test_entities_written_only_when_changed(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """An entity writes its state only when what it shows changed."""
+    ours = {
+        entry.entity_id for entry in er.async_entries_for_config_entry(entity_registry, ENTRY_ID)
+    }
+    changed: list[str] = []
+    reported: list[str] = []
+    is_ours = callback(lambda data: data["entity_id"] in ours)
+    hass.bus.async_listen(
+        EVENT_STATE_CHANGED,
+        callback(lambda event: changed.append(event.data["entity_id"])),
+        event_filter=is_ours,
+    )
+    hass.bus.async_listen(
+        EVENT_STATE_REPORTED,
+        callback(lambda event: reported.append(event.data["entity_id"])),
+        event_filter=is_ours,
+    )
+    init_integration.runtime_data.async_update_listeners()
+    await hass.async_block_till_done()
+    assert not changed
+
+    await set_power(hass, freezer, PUMP_WATTS, after=10)
+    assert sorted(changed) == sorted([MACHINE_STATE, "binary_sensor.espresso_machine_brewing"])
+
+    changed.clear()
+    await set_power(hass, freezer, STANDBY_WATTS, after=25)
+    await pass_time(hass, freezer, 15)
+    assert {TOTAL, TODAY, LAST, AVERAGE, MACHINE_STATE} <= set(changed)
+    assert not reported
 
 
 @pytest.mark.freeze_time("2026-05-04 08:00:00+00:00")

@@ -95,3 +95,7 @@ class EspressoCareBinarySensor(EspressoCareEntity, BinarySensorEntity):
         if self.entity_description.attributes_fn is None:
             return None
         return self.entity_description.attributes_fn(self.runtime)
+
+    def _shown_state(self) -> tuple[Any, ...]:
+        """Return availability, state and attributes."""
+        return (*super()._shown_state(), self.is_on, self.extra_state_attributes)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from homeassistant.core import callback
 from homeassistant.helpers.entity import Entity, EntityDescription
 
 if TYPE_CHECKING:
@@ -30,11 +31,16 @@ class EspressoCareEntityDescription(EntityDescription):
 
 
 class EspressoCareEntity(Entity):
-    """An entity of one espresso machine, updated by its runtime."""
+    """An entity of one espresso machine, updated by its runtime.
+
+    The runtime notifies every entity of every change; an entity writes its state only when
+    what it shows (``_shown_state``) differs from what it last wrote.
+    """
 
     _attr_has_entity_name = True
     _attr_should_poll = False
     entity_description: EspressoCareEntityDescription
+    _written: tuple[Any, ...] | None = None
 
     def __init__(
         self, runtime: EspressoCareRuntime, description: EspressoCareEntityDescription
@@ -50,7 +56,23 @@ class EspressoCareEntity(Entity):
         """Available while the description says so (by default: the power sensor is)."""
         return self.entity_description.available_fn(self.runtime)
 
+    def _shown_state(self) -> tuple[Any, ...]:
+        """Return what the entity shows: its availability; the platforms add the rest."""
+        return (self.available,)
+
+    @callback
+    def async_write_ha_state(self) -> None:
+        """Write the state to the state machine, remembering what it shows."""
+        self._written = self._shown_state()
+        super().async_write_ha_state()
+
+    @callback
+    def _async_runtime_updated(self) -> None:
+        """Write the state when the runtime changed what the entity shows."""
+        if self._shown_state() != self._written:
+            self.async_write_ha_state()
+
     async def async_added_to_hass(self) -> None:
-        """Write the state whenever the runtime changed."""
+        """Follow the runtime's changes."""
         await super().async_added_to_hass()
-        self.async_on_remove(self.runtime.async_add_listener(self.async_write_ha_state))
+        self.async_on_remove(self.runtime.async_add_listener(self._async_runtime_updated))

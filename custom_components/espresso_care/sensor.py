@@ -155,3 +155,12 @@ class EspressoCareSensor(EspressoCareEntity, SensorEntity):
         if self.entity_description.attributes_fn is None:
             return None
         return self.entity_description.attributes_fn(self.runtime)
+
+    def _shown_state(self) -> tuple[Any, ...]:
+        """Return availability, value, start of the counting period and attributes."""
+        return (
+            *super()._shown_state(),
+            self.native_value,
+            self.last_reset,
+            self.extra_state_attributes,
+        )

@@ -79,6 +79,10 @@ class EspressoCareSwitch(EspressoCareEntity, SwitchEntity):
         """State from the runtime."""
         return self.entity_description.is_on_fn(self.runtime)
 
+    def _shown_state(self) -> tuple[Any, ...]:
+        """Return availability and state."""
+        return (*super()._shown_state(), self.is_on)
+
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Start (the runtime refuses with a translated error when it must not)."""
         await self.entity_description.turn_on_fn(self.runtime, self._context)

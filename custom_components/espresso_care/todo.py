@@ -9,7 +9,7 @@ Items cannot be created, renamed or deleted.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.todo import TodoItem, TodoListEntity
 from homeassistant.components.todo.const import TodoItemStatus, TodoListEntityFeature
@@ -82,6 +82,10 @@ class EspressoCareMaintenanceList(EspressoCareEntity, TodoListEntity):
             for task in maintenance.due_tasks()
             if (status := maintenance.status(task))
         ]
+
+    def _shown_state(self) -> tuple[Any, ...]:
+        """Return availability and the items (pushed to their subscribers on every write)."""
+        return (*super()._shown_state(), self.todo_items)
 
     async def async_update_todo_item(self, item: TodoItem) -> None:
         """Mark the task done when its item is completed; nothing else can change."""
