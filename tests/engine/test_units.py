@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from custom_components.espresso_care.engine.units import to_watts
+from custom_components.espresso_care.engine.units import to_watts, unit_factor
 
 
 @pytest.mark.parametrize(
@@ -26,6 +26,7 @@ from custom_components.espresso_care.engine.units import to_watts
         ("1e3", "W", 1000.0),
         ("0.000002", "MW", 2.0),
         ("52.3", "w", 52.3),
+        ("52.3\n", " kW ", 52300.0),
     ],
 )
 def test_valid(value: object, unit: str | None, expected: float) -> None:
@@ -54,3 +55,11 @@ def test_valid(value: object, unit: str | None, expected: float) -> None:
 )
 def test_rejected(value: object, unit: str | None) -> None:
     assert to_watts(value, unit) is None
+
+
+def test_unit_factor() -> None:
+    assert unit_factor(None) == 1.0
+    assert unit_factor("kW") == 1000.0
+    assert unit_factor("mW") == 0.001
+    assert unit_factor("MW") == 1_000_000.0
+    assert unit_factor("VA") is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 # HA's UnitOfPower spellings; "mW" and "MW" differ only by case, other units are matched
@@ -14,6 +15,16 @@ _FACTORS_FOLDED = {"w": 1.0, "kw": 1000.0}
 NEGATIVE_CLAMP_WATTS = -5.0
 
 
+@functools.lru_cache(maxsize=16)
+def unit_factor(unit: str | None) -> float | None:
+    """Return the factor from ``unit`` (W, kW, mW, MW; None means W) to watts.
+
+    None for an unknown unit. Cached: a power sensor keeps its unit, every reading repeats it.
+    """
+    name = (unit or "W").strip()
+    return _FACTORS.get(name) or _FACTORS_FOLDED.get(name.lower())
+
+
 def to_watts(value: object, unit: str | None) -> float | None:
     """Parse a power state (string or number) in ``unit`` (W, kW, mW, MW; None means W).
 
@@ -21,19 +32,16 @@ def to_watts(value: object, unit: str | None) -> float | None:
     unit and for negative readings below ``NEGATIVE_CLAMP_WATTS``; small negative readings
     (plug offset, e.g. -0.3 W) are clamped to 0.0.
     """
-    name = (unit or "W").strip()
-    factor = _FACTORS.get(name) or _FACTORS_FOLDED.get(name.lower())
+    factor = unit_factor(unit)
     if factor is None:
         return None
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
+    if isinstance(value, str):  # a state: the usual case
         try:
-            number = float(value.strip())
+            number = float(value)  # surrounding whitespace is allowed
         except ValueError:
             return None
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
     else:
         return None
     if not math.isfinite(number):
