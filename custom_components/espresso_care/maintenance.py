@@ -155,6 +155,8 @@ class MaintenanceManager:
         self._apply_last_done_options(options, now)
         self._started = False
         self._unsub_point: CALLBACK_TYPE | None = None
+        self._point_at: datetime | None = None
+        # What the entities show of the schedule, as of the last evaluation.
         self._shown: tuple[Any, ...] = ()
 
     # ------------------------------------------------------------------ reading
@@ -173,7 +175,10 @@ class MaintenanceManager:
 
     def attributes(self, task: Task) -> dict[str, Any]:
         """``shots_remaining``, ``days_remaining`` (0.1 day) and ``due_at`` of ``task``."""
-        status = self.status(task)
+        return self._attributes(self.status(task))
+
+    @staticmethod
+    def _attributes(status: TaskStatus) -> dict[str, Any]:
         return {
             "shots_remaining": status.shots_remaining,
             "days_remaining": (
@@ -257,12 +262,17 @@ class MaintenanceManager:
         if self._unsub_point is not None:
             self._unsub_point()
             self._unsub_point = None
+        self._point_at = None
 
     @callback
     def _schedule_point(self) -> None:
-        """Wake up exactly when the next day rule makes a task due."""
+        """Wake up exactly when the next day rule makes a task due (kept when unchanged)."""
+        moment = self.schedule.next_change(dt_util.now())
+        if self._unsub_point is not None and moment == self._point_at:
+            return
         self._cancel_point()
-        if (moment := self.schedule.next_change(dt_util.now())) is not None:
+        if moment is not None:
+            self._point_at = moment
             self._unsub_point = async_track_point_in_utc_time(
                 self.hass, self._async_point_reached, moment.astimezone(UTC)
             )
@@ -270,18 +280,14 @@ class MaintenanceManager:
     @callback
     def _async_point_reached(self, now: datetime) -> None:
         self._unsub_point = None
+        self._point_at = None
         self._async_timer(now)
 
     @callback
     def _async_timer(self, now: datetime) -> None:
         """Re-evaluate the day rules; tell the entities only when what they show changed."""
-        self._evaluate()
-        if self._shown != (shown := self._shown_state()):
-            self._shown = shown
+        if self._evaluate():
             self._runtime.async_update_listeners()
-
-    def _shown_state(self) -> tuple[Any, ...]:
-        return (*(tuple(self.attributes(task).values()) for task in Task), self.due_tasks())
 
     # ------------------------------------------------------------------ changes
 
@@ -380,9 +386,16 @@ class MaintenanceManager:
                 _LOGGER.warning("Ignoring %s %s: it is in the future", key, value)
 
     @callback
-    def _evaluate(self) -> None:
-        """Fire the due event of each task that became due; forget those no longer due."""
-        due = set(self.due_tasks())
+    def _evaluate(self) -> bool:
+        """Fire the due event of each task that became due; forget those no longer due.
+
+        Every task's status is computed once. Returns whether what the entities show of the
+        schedule (remaining shots and days, due dates, due tasks) changed since the last
+        evaluation.
+        """
+        now = dt_util.now()
+        statuses = [self.schedule.status(task, now) for task in Task]
+        due = {status.task for status in statuses if status.due}
         if self._started:
             runtime = self._runtime
             for task in Task:
@@ -400,6 +413,11 @@ class MaintenanceManager:
                 self._notified = due
                 self._runtime.async_schedule_save()
         self._schedule_point()
+        shown = tuple((*self._attributes(status).values(), status.due) for status in statuses)
+        if shown == self._shown:
+            return False
+        self._shown = shown
+        return True
 
 
 # --- readers for the entity descriptions ------------------------------------------------------
