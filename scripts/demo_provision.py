@@ -324,9 +324,9 @@ def dashboard_config(
             "entities": compare,
         },
     ]
+    todo = [r["entity"] for r in groups["maintenance"] if r["entity"].startswith("todo.")]
+    cards.extend({"type": "todo-list", "title": "To do", "entity": e} for e in todo)
     if groups["maintenance"]:
-        # (The to-do list itself is in the sidebar's To-do lists panel; a todo-list card kept
-        # headless Chromium at "Loading data".)
         cards.append(
             {"type": "entities", "title": "Maintenance", "entities": groups["maintenance"]}
         )
