@@ -156,29 +156,28 @@ class MaintenanceManager:
         self._started = False
         self._unsub_point: CALLBACK_TYPE | None = None
         self._point_at: datetime | None = None
-        # What the entities show of the schedule, as of the last evaluation.
+        self._evaluated: dict[Task, TaskStatus] = {}
         self._shown: tuple[Any, ...] = ()
 
     # ------------------------------------------------------------------ reading
 
-    def status(self, task: Task) -> TaskStatus:
-        """State of ``task`` right now."""
-        return self.schedule.status(task, dt_util.now())
+    def evaluated(self, task: Task) -> TaskStatus:
+        """State of ``task`` at the last evaluation: what the entities show.
 
-    def is_due(self, task: Task) -> bool:
-        """Whether ``task`` is due right now."""
-        return self.status(task).due
+        The schedule is evaluated at each of its changes, at the moment a day rule makes a
+        task due and every minute (``days_remaining`` may lag by that much).
+        """
+        if not self._evaluated:  # nothing evaluated yet (set-up)
+            self._evaluated = self._statuses()
+        return self._evaluated[task]
 
-    def due_tasks(self) -> tuple[Task, ...]:
-        """Every task due right now, in task order."""
-        return self.schedule.due_tasks(dt_util.now())
-
-    def attributes(self, task: Task) -> dict[str, Any]:
-        """``shots_remaining``, ``days_remaining`` (0.1 day) and ``due_at`` of ``task``."""
-        return self._attributes(self.status(task))
+    def _statuses(self) -> dict[Task, TaskStatus]:
+        now = dt_util.now()
+        return {task: self.schedule.status(task, now) for task in Task}
 
     @staticmethod
-    def _attributes(status: TaskStatus) -> dict[str, Any]:
+    def status_attributes(status: TaskStatus) -> dict[str, Any]:
+        """``shots_remaining``, ``days_remaining`` (0.1 day) and ``due_at`` of a status."""
         return {
             "shots_remaining": status.shots_remaining,
             "days_remaining": (
@@ -393,9 +392,8 @@ class MaintenanceManager:
         schedule (remaining shots and days, due dates, due tasks) changed since the last
         evaluation.
         """
-        now = dt_util.now()
-        statuses = [self.schedule.status(task, now) for task in Task]
-        due = {status.task for status in statuses if status.due}
+        self._evaluated = statuses = self._statuses()
+        due = {task for task, status in statuses.items() if status.due}
         if self._started:
             runtime = self._runtime
             for task in Task:
@@ -413,34 +411,36 @@ class MaintenanceManager:
                 self._notified = due
                 self._runtime.async_schedule_save()
         self._schedule_point()
-        shown = tuple((*self._attributes(status).values(), status.due) for status in statuses)
+        shown = tuple(
+            (*self.status_attributes(status).values(), status.due) for status in statuses.values()
+        )
         if shown == self._shown:
             return False
         self._shown = shown
         return True
 
 
-# --- readers for the entity descriptions ------------------------------------------------------
+# --- readers for the entity descriptions (the last evaluation, see ``evaluated``) -------------
 
 
 def shots_since_fn(task: Task) -> Callable[[EspressoCareRuntime], int]:
     """Read the shots pulled since ``task`` was last done."""
-    return lambda runtime: runtime.maintenance.status(task).shots_since
+    return lambda runtime: runtime.maintenance.evaluated(task).shots_since
 
 
 def last_done_fn(task: Task) -> Callable[[EspressoCareRuntime], datetime]:
     """Read when ``task`` was last done."""
-    return lambda runtime: runtime.maintenance.status(task).last_done
+    return lambda runtime: runtime.maintenance.evaluated(task).last_done
 
 
 def attributes_fn(task: Task) -> Callable[[EspressoCareRuntime], dict[str, Any]]:
     """Read shots and days remaining until ``task`` is due, and when the days rule is."""
-    return lambda runtime: runtime.maintenance.attributes(task)
+    return lambda runtime: MaintenanceManager.status_attributes(runtime.maintenance.evaluated(task))
 
 
 def due_fn(task: Task) -> Callable[[EspressoCareRuntime], bool]:
     """Read whether ``task`` is due."""
-    return lambda runtime: runtime.maintenance.is_due(task)
+    return lambda runtime: runtime.maintenance.evaluated(task).due
 
 
 def mark_done_fn(task: Task, source: str) -> Callable[[EspressoCareRuntime], Awaitable[None]]:

@@ -68,7 +68,10 @@ class EspressoCareMaintenanceList(EspressoCareEntity, TodoListEntity):
 
     @property
     def todo_items(self) -> list[TodoItem]:
-        """One item per due task, with the day rule's due date when that has passed."""
+        """One item per due task, with the day rule's due date when that has passed.
+
+        Due as the ``_due`` binary sensors show it (the schedule's last evaluation).
+        """
         maintenance = self.runtime.maintenance
         now = dt_util.now()
         return [
@@ -79,8 +82,8 @@ class EspressoCareMaintenanceList(EspressoCareEntity, TodoListEntity):
                 # Overdue since the day rule's moment; none when due by shots only.
                 due=due_at if (due_at := status.due_at) is not None and due_at <= now else None,
             )
-            for task in maintenance.due_tasks()
-            if (status := maintenance.status(task))
+            for task in Task
+            if (status := maintenance.evaluated(task)).due
         ]
 
     def _shown_state(self) -> tuple[Any, ...]:
