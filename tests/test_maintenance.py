@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import Event, callback
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -213,6 +215,30 @@ async def test_days_rule_checked_every_minute(
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
     assert hass.states.get(shots_since("backflush")).attributes["days_remaining"] == 5.5
+
+
+@pytest.mark.freeze_time(T0)
+async def test_minute_check_only_when_time_changed_something(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_integration: MockConfigEntry
+) -> None:
+    """The minute check re-evaluates only once a shown days remaining (0.1 day) can change."""
+    maintenance = init_integration.runtime_data.maintenance
+    schedule = maintenance.schedule
+    with patch.object(schedule, "status", wraps=schedule.status) as status:
+        for _ in range(5):
+            freezer.tick(timedelta(minutes=1))
+            async_fire_time_changed(hass)
+            await hass.async_block_till_done()
+        assert status.call_count == 0
+        # 7.0 days remaining are shown as 6.9 after 0.05 day (72 min)
+        freezer.tick(timedelta(minutes=68))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        assert status.call_count == 3
+        assert hass.states.get(shots_since("backflush")).attributes["days_remaining"] == 6.9
+        # a clock set back re-evaluates at the next minute check
+        maintenance._async_timer(dt_util.utcnow() - timedelta(hours=2))
+        assert status.call_count == 6
 
 
 @pytest.mark.freeze_time(T0)

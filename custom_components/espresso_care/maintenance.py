@@ -21,7 +21,7 @@ while Home Assistant was stopped fires once it has started.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -63,7 +63,7 @@ from .engine.maintenance import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Mapping
+    from collections.abc import Awaitable, Callable, Iterable, Mapping
     from datetime import tzinfo
 
     from .engine.events import BackflushDetected
@@ -73,6 +73,11 @@ _LOGGER = logging.getLogger(__name__)
 
 # Tasks whose done mark also resets the shot time drift (a cleaned group pulls normal shots).
 DRIFT_RESET_TASKS = (Task.BACKFLUSH, Task.CLEAN)
+
+# ``days_remaining`` is shown to 0.1 day: it changes when the exact value falls below the
+# shown one minus half a step.
+_DAYS_HALF_STEP = 0.05
+_NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 def parse_last_done(value: object, tz: tzinfo) -> datetime | None:
@@ -158,6 +163,10 @@ class MaintenanceManager:
         self._point_at: datetime | None = None
         self._evaluated: dict[Task, TaskStatus] = {}
         self._shown: tuple[Any, ...] = ()
+        # When the last evaluation ran, and from when time alone may change what it showed
+        # (None: at the next minute check).
+        self._evaluated_at = now
+        self._recheck_at: datetime | None = None
 
     # ------------------------------------------------------------------ reading
 
@@ -171,8 +180,8 @@ class MaintenanceManager:
             self._evaluated = self._statuses()
         return self._evaluated[task]
 
-    def _statuses(self) -> dict[Task, TaskStatus]:
-        now = dt_util.now()
+    def _statuses(self, now: datetime | None = None) -> dict[Task, TaskStatus]:
+        now = now or dt_util.now()
         return {task: self.schedule.status(task, now) for task in Task}
 
     @staticmethod
@@ -280,10 +289,22 @@ class MaintenanceManager:
     def _async_point_reached(self, now: datetime) -> None:
         self._unsub_point = None
         self._point_at = None
-        self._async_timer(now)
+        self._async_refresh()
 
     @callback
     def _async_timer(self, now: datetime) -> None:
+        """Minute check: re-evaluate once time alone may have changed what is shown.
+
+        Until then (the next 0.1 day of ``days_remaining`` or a due moment) nothing can have
+        changed: the schedule's own changes are evaluated as they happen. A clock set back
+        re-evaluates too.
+        """
+        if self._recheck_at is not None and self._evaluated_at <= now < self._recheck_at:
+            return
+        self._async_refresh()
+
+    @callback
+    def _async_refresh(self) -> None:
         """Re-evaluate the day rules; tell the entities only when what they show changed."""
         if self._evaluate():
             self._runtime.async_update_listeners()
@@ -392,7 +413,10 @@ class MaintenanceManager:
         schedule (remaining shots and days, due dates, due tasks) changed since the last
         evaluation.
         """
-        self._evaluated = statuses = self._statuses()
+        now = dt_util.now()
+        self._evaluated = statuses = self._statuses(now)
+        self._evaluated_at = now
+        self._recheck_at = _next_shown_change(statuses.values(), now)
         due = {task for task, status in statuses.items() if status.due}
         if self._started:
             runtime = self._runtime
@@ -418,6 +442,20 @@ class MaintenanceManager:
             return False
         self._shown = shown
         return True
+
+
+def _next_shown_change(statuses: Iterable[TaskStatus], now: datetime) -> datetime:
+    """Return when time alone next changes a shown ``days_remaining`` (0.1 day) or due state.
+
+    At the latest the due moment (``days_remaining`` reaching 0); never without a days rule.
+    """
+    now_utc = now.astimezone(UTC)
+    moments = [
+        now_utc + timedelta(days=days - max(0.0, round(days, 1) - _DAYS_HALF_STEP))
+        for status in statuses
+        if (days := status.days_remaining) is not None and days > 0.0
+    ]
+    return min(moments, default=_NEVER)
 
 
 # --- readers for the entity descriptions (the last evaluation, see ``evaluated``) -------------
