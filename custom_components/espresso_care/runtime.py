@@ -425,7 +425,8 @@ class EspressoCareRuntime:
             return
         if event.data["old_state"] is None:
             self._async_check_source(CONF_POWER_SENSOR)
-        self._handle_power(new_state, new_state.last_reported_timestamp)
+        # Not last_reported: a report of the same value after this change may have moved it.
+        self._handle_power(new_state, new_state.last_updated_timestamp)
 
     @callback
     def _async_power_reported(self, event: Event[EventStateReportedData]) -> None:
