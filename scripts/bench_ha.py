@@ -27,6 +27,14 @@ where B's time goes: "floor" follows the sensor with no-op listeners (the least 
 integration following it costs), "off disk" is B with the counter saves (one per shot, awaited
 by ``async_block_till_done``) serialised but not written.
 
+A second pair, "default install (recorder)", repeats A and B (B unchanged) in a second Home
+Assistant that also has the ``recorder`` integration, as every default install does: its
+default settings (SQLite ``home-assistant_v2.db`` in the temporary config directory, a commit
+every 5 s, statistics every 5 min and the nightly purge, all at the synthetic pace). Each of its
+rounds also waits, timed, until the recorder's thread has written and committed everything
+queued (``Recorder.async_block_till_done``), so the recording of Espresso Care's own entities'
+state changes is counted; work queued before a round (set-up, idle) is drained untimed first.
+
 Set ``ESPRESSO_BENCH_PROFILE=1`` to also print a cProfile of one B round (top functions;
 ``ESPRESSO_BENCH_PROFILE=out.prof`` also saves it for ``pstats``).
 No trace of ``../shared`` is read. Exit status stays 0 when the target is missed.
@@ -60,7 +68,7 @@ if str(ROOT) not in sys.path[:1]:
     sys.path.insert(0, str(ROOT))
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Awaitable, Callable, Iterator
 
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import Event, HomeAssistant
@@ -264,6 +272,8 @@ class Bench:
         self.clock = clock
         self.plug = plug
         self.shots = 0
+        # the recorder's "write and commit everything queued" when it is loaded
+        self.drain: Callable[[], Awaitable[None]] | None = None
 
         @callback
         def count_shot(_event: Event) -> None:
@@ -319,16 +329,23 @@ class Bench:
     async def write(self, values: list[float]) -> float:
         """Let the plug report every value one second apart (waiting for HA after each).
 
-        Returns the seconds taken.
+        Returns the seconds taken, including with the recorder the time its thread takes to
+        write and commit what these writes queued (what was queued before is drained untimed).
         """
         clock = self.clock
         report = self.plug.report
         block = self.hass.async_block_till_done
+        drain = self.drain
+        if drain is not None:
+            await drain()
+            gc.collect()
         start = time.perf_counter()
         for value in values:
             clock.now += SAMPLE_SECONDS
             report(value)
             await block()
+        if drain is not None:
+            await drain()
         return time.perf_counter() - start
 
     async def idle(self, seconds: float) -> None:
@@ -346,6 +363,11 @@ SCENARIOS = {
     "B": "B  with Espresso Care loaded",
     "F": "   floor: no-op state listeners",
     "N": "   B with the counter saves off disk",
+}
+# the same A and B in a Home Assistant with the recorder (a default install)
+RECORDER_SCENARIOS = {
+    "A": "A  plug sensor entity only + recorder",
+    "B": "B  with Espresso Care + recorder",
 }
 
 
@@ -395,7 +417,25 @@ async def _round(bench: Bench, scenario: str, values: list[float], shots: list[i
     return seconds
 
 
-async def _run() -> dict[str, Any]:
+async def _setup_recorder(hass: HomeAssistant) -> None:
+    """Set the recorder up with its defaults (SQLite in the config dir) and wait for its DB."""
+    from homeassistant.components import recorder  # noqa: PLC0415
+    from homeassistant.helpers import recorder as recorder_helper  # noqa: PLC0415
+    from homeassistant.setup import async_setup_component  # noqa: PLC0415
+
+    recorder_helper.async_initialize_recorder(hass)  # what bootstrap does for it
+    if not await async_setup_component(hass, recorder.DOMAIN, {recorder.DOMAIN: {}}):
+        raise RuntimeError("the recorder did not set up")
+    instance = recorder.get_instance(hass)
+    if not await instance.async_db_ready:
+        raise RuntimeError("the recorder's database is not ready")
+    expected = f"sqlite:///{hass.config.path('home-assistant_v2.db')}"
+    if instance.db_url != expected:
+        raise RuntimeError(f"the recorder uses {instance.db_url}, not {expected}")
+    await hass.async_block_till_done()
+
+
+async def _run(with_recorder: bool = False) -> dict[str, Any]:
     """Set HA up, alternate the scenarios, return the timings."""
     from homeassistant import loader  # noqa: PLC0415
     from homeassistant.helpers import frame  # noqa: PLC0415
@@ -414,7 +454,8 @@ async def _run() -> dict[str, Any]:
     warmup = values[:WARMUP_WRITES]
     clock = SyntheticClock()
     loop = asyncio.get_running_loop()
-    seconds: dict[str, list[float]] = {name: [] for name in SCENARIOS}
+    names = list(RECORDER_SCENARIOS if with_recorder else SCENARIOS)
+    seconds: dict[str, list[float]] = {name: [] for name in names}
     shots: list[int] = []
     profile_text = ""
     with tempfile.TemporaryDirectory(prefix="espresso_bench_ha_") as config_dir:
@@ -424,19 +465,24 @@ async def _run() -> dict[str, Any]:
             # todo/repairs depend on http: never start a web server in the bench
             mock_component(hass, "http")
             with clock.installed(loop):
+                if with_recorder:  # first, as bootstrap does; its timers on the synthetic clock
+                    await _setup_recorder(hass)
                 bench = Bench(hass, clock, await async_setup_plug(hass))
+                if with_recorder:
+                    from homeassistant.components.recorder import get_instance  # noqa: PLC0415
+
+                    bench.drain = get_instance(hass).async_block_till_done
                 # warm-up of both paths (imports, caches), not timed
                 await bench.load()
                 await bench.write(warmup)
                 await bench.unload()
                 await bench.write(warmup)
-                names = list(SCENARIOS)
                 for round_no in range(ROUNDS):
                     # rotate the order so that a drift of the machine hits every scenario
                     shift = round_no % len(names)
                     for scenario in names[shift:] + names[:shift]:
                         seconds[scenario].append(await _round(bench, scenario, values, shots))
-                if os.environ.get("ESPRESSO_BENCH_PROFILE"):
+                if os.environ.get("ESPRESSO_BENCH_PROFILE") and not with_recorder:
                     profile_text = await _profile(bench, values)
                 await bench.unload()
             await hass.async_stop(force=True)
@@ -478,6 +524,7 @@ def main() -> int:
     # "custom integration ... not been tested by Home Assistant": expected here, not news
     logging.getLogger("homeassistant.loader").setLevel(logging.ERROR)
     result = asyncio.run(_run())
+    with_recorder = asyncio.run(_run(with_recorder=True))
     runs: dict[str, list[float]] = result["seconds"]
     median = {name: statistics.median(values) for name, values in runs.items()}
     ratio = median["B"] / median["A"]
@@ -518,9 +565,34 @@ def main() -> int:
             f"{us['N'] - us['F']:.1f} us Espresso Care's own work (detector, entity updates, "
             f"timers, the saves' serialisation); ESPRESSO_BENCH_PROFILE=1 shows its functions"
         )
-    sane = bool(shots) and all(count > 0 for count in shots)
     print(
-        f"shots counted by the integration per B round: {', '.join(map(str, shots))} "
+        "default install (recorder): the same A and B in a Home Assistant with the recorder "
+        "(defaults: SQLite in the config dir, commit every 5 s); each round also waits until "
+        "the recorder has written and committed what it queued"
+    )
+    rec_runs: dict[str, list[float]] = with_recorder["seconds"]
+    rec_median = {name: statistics.median(values) for name, values in rec_runs.items()}
+    for name, label in RECORDER_SCENARIOS.items():
+        rounds = " ".join(f"{s:.3f}" for s in rec_runs[name])
+        print(
+            f"{label:<38} {rec_median[name]:8.3f} {rec_median[name] / WRITES * 1e6:9.1f} "
+            f"{rec_median[name] / rec_median['A']:6.2f} {min(rec_runs[name]):7.3f}   {rounds}"
+        )
+    print("-" * len(header))
+    rec_ratio = rec_median["B"] / rec_median["A"]
+    rec_extra = (rec_median["B"] - rec_median["A"]) / WRITES * 1e6
+    print(
+        f"ratio B/A, default install (recorder): {rec_ratio:.3f} "
+        f"({'OK' if rec_ratio <= TARGET_RATIO else 'MISS'}, target <= {TARGET_RATIO:.2f}; "
+        f"best-of-{ROUNDS} ratio {min(rec_runs['B']) / min(rec_runs['A']):.3f}); "
+        f"Espresso Care adds {rec_extra:.1f} us per write; the rounds of A spread over "
+        f"{(max(rec_runs['A']) - min(rec_runs['A'])) / rec_median['A']:.0%} of its median"
+    )
+    rec_shots: list[int] = with_recorder["shots"]
+    sane = bool(shots) and all(count > 0 for count in shots + rec_shots)
+    print(
+        f"shots counted by the integration per B round: {', '.join(map(str, shots))}, "
+        f"with the recorder {', '.join(map(str, rec_shots))} "
         f"(the pattern holds {result['expected_shots']}; {'OK' if sane else 'NONE COUNTED'}); "
         f"section took {time.perf_counter() - started:.1f} s"
     )
