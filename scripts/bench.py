@@ -170,6 +170,8 @@ def engine_bench(root: Path | None = None) -> bool:
 def robustness_bench(root: Path | None = None) -> None:
     """Print the F1 of every 1 Hz trace re-sampled as each other plug would report it.
 
+    Then the F1 of every trace with all powers scaled by 0.85 and 1.15 (a plug reading off).
+
     Information, not a target: these machine/plug pairs are not among the labelled traces, so
     they show how the detector does on combinations it was not tuned on.
     """
@@ -193,6 +195,19 @@ def robustness_bench(root: Path | None = None) -> None:
             f"{plug:<16} {pooled.labelled:>4} {pooled.detected:>4} {pooled.true_positives:>4} "
             f"{pooled.precision:6.3f} {pooled.recall:6.3f} {pooled.f1:6.3f} "
             f"{_median(pooled.duration_errors)}"
+        )
+    everything = find_traces(root)
+    for factor in (0.85, 1.15):
+        # A plug that reads a few % off (calibration, mains voltage): every power scaled.
+        pooled = Score(0, 0, 0, [])
+        for trace in everything:
+            scaled = [(ts, None if w is None else w * factor) for ts, w in trace.samples()]
+            found = replay(scaled, trace.machine_type, tick_every=TICK_SECONDS)
+            pooled = pooled + score(found.shots, trace.shots)
+        print(
+            f"{f'all, power x{factor}':<16} {pooled.labelled:>4} {pooled.detected:>4} "
+            f"{pooled.true_positives:>4} {pooled.precision:6.3f} {pooled.recall:6.3f} "
+            f"{pooled.f1:6.3f} {_median(pooled.duration_errors)}"
         )
 
 
