@@ -22,7 +22,7 @@ from .engine.profiles import DetectorSettings, settings_for
 from .repairs import async_delete_entry_issues
 from .runtime import EspressoCareConfigEntry, EspressoCareRuntime
 from .services import async_setup_services
-from .store import EspressoCareStore
+from .store import EspressoCareStore, StoredDataTooNewError
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -62,7 +62,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EspressoCareConfigEntry)
     store = EspressoCareStore(hass, entry.entry_id)
     try:
         stored = await store.async_load_data()
-    except NotImplementedError as err:
+    except StoredDataTooNewError as err:
         raise ConfigEntryError(
             translation_domain=DOMAIN, translation_key="storage_too_new"
         ) from err

@@ -59,6 +59,10 @@ def storage_key(entry_id: str) -> str:
     return f"{DOMAIN}.{entry_id}"
 
 
+class StoredDataTooNewError(Exception):
+    """The stored data was written by a newer release of Espresso Care (a downgrade)."""
+
+
 class EspressoCareStore(Store[StoredData]):
     """Versioned store of one config entry's counters."""
 
@@ -81,11 +85,11 @@ class EspressoCareStore(Store[StoredData]):
         """Migrate stored data of another version.
 
         Data of a newer major version (written by a newer release, then downgraded) is
-        refused with ``NotImplementedError``: setup fails instead of overwriting it. Minor
+        refused with ``StoredDataTooNewError``: setup fails instead of overwriting it. Minor
         versions only add keys, so missing ones are filled in and unknown ones are kept.
         """
         if old_major_version > STORAGE_VERSION:
-            raise NotImplementedError(
+            raise StoredDataTooNewError(
                 f"stored data has version {old_major_version}, newer than {STORAGE_VERSION}"
             )
         data = empty_data()
