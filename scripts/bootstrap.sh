@@ -40,11 +40,23 @@ apt_mirror() {
     printf '%s\n' "${uri%/}"
 }
 
+new_enough() {
+    "$1" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 13, 2) else 1)' 2>/dev/null
+}
+
 find_python() {
     local candidate path
     for candidate in python3.13 python3.14 python3; do
         path=$(command -v "$candidate" 2>/dev/null) || continue
         if good_python "$path"; then printf '%s\n' "$path"; return 0; fi
+        # Debian 13 ships Python 3.13.5 without ensurepip/venv: they come with python3.X-venv.
+        if new_enough "$path" && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+            local minor
+            minor=$("$path" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+            log "installing python$minor-venv for $path"
+            { apt-get update -qq && apt-get install -y -qq "python$minor-venv"; } >&2 || true
+            if good_python "$path"; then printf '%s\n' "$path"; return 0; fi
+        fi
     done
     if command -v pyenv >/dev/null 2>&1; then
         path="$(pyenv root)/versions/$py_version/bin/python3"
