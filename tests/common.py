@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from .conftest import POWER_ATTRIBUTES, POWER_SENSOR
+from custom_components.espresso_care.store import (
+    STORAGE_MINOR_VERSION,
+    STORAGE_VERSION,
+    storage_key,
+)
+
+from .conftest import ENTRY_ID, POWER_ATTRIBUTES, POWER_SENSOR
 
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
@@ -46,3 +52,13 @@ async def pull_shot(
     await set_power(hass, freezer, PUMP_WATTS, after=10)
     await set_power(hass, freezer, STANDBY_WATTS, after=duration)
     await pass_time(hass, freezer, 15)
+
+
+def stored_data(data: dict[str, Any]) -> dict[str, Any]:
+    """Wrap ``data`` as the integration's store file of the test entry (for ``hass_storage``)."""
+    return {
+        "version": STORAGE_VERSION,
+        "minor_version": STORAGE_MINOR_VERSION,
+        "key": storage_key(ENTRY_ID),
+        "data": data,
+    }

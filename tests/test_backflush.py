@@ -42,7 +42,7 @@ from custom_components.espresso_care.const import (
 from custom_components.espresso_care.logbook import async_describe_events
 from custom_components.espresso_care.store import storage_key
 
-from .common import PUMP_WATTS, STANDBY_WATTS, set_power
+from .common import PUMP_WATTS, STANDBY_WATTS, set_power, stored_data
 from .conftest import ENTRY_ID, POWER_ATTRIBUTES, POWER_SENSOR
 
 if TYPE_CHECKING:
@@ -522,11 +522,8 @@ async def test_restart_during_routine(
     hass_storage: dict[str, Any],
 ) -> None:
     """A routine interrupted by a restart: the relay is turned off at start-up (reason restart)."""
-    hass_storage[KEY] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": KEY,
-        "data": {
+    hass_storage[KEY] = stored_data(
+        {
             "total_shots": 3,
             "backflush_run": {
                 "program": {"task": "clean", "cycles": 5, "on_seconds": 10, "off_seconds": 10},
@@ -537,8 +534,8 @@ async def test_restart_during_routine(
                 "end_reason": None,
                 "off_pending": True,
             },
-        },
-    }
+        }
+    )
     await hass.services.async_call("input_boolean", "turn_on", {"entity_id": RELAY}, blocking=True)
     aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
     config_entry.add_to_hass(hass)
@@ -568,12 +565,9 @@ async def test_restart_while_switch_unavailable(
     hass_storage: dict[str, Any],
 ) -> None:
     """After a restart the switch is unavailable: the off is sent once it is back."""
-    hass_storage[KEY] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": KEY,
-        "data": {"backflush_run": {"state": "running", "started_at": START.timestamp()}},
-    }
+    hass_storage[KEY] = stored_data(
+        {"backflush_run": {"state": "running", "started_at": START.timestamp()}}
+    )
     await _toggle(hass, freezer, ONLINE, on=False)
     await _toggle(hass, freezer, BACKING, on=True)
     aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
@@ -1066,18 +1060,15 @@ async def test_pending_off_survives_restart(
     hass_storage: dict[str, Any],
 ) -> None:
     """A switch-off still pending at a restart is sent at start-up; no second abort."""
-    hass_storage[KEY] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": KEY,
-        "data": {
+    hass_storage[KEY] = stored_data(
+        {
             "backflush_run": {
                 "state": "aborted",
                 "end_reason": "switch_unavailable",
                 "off_pending": True,
             }
-        },
-    }
+        }
+    )
     await hass.services.async_call("input_boolean", "turn_on", {"entity_id": RELAY}, blocking=True)
     aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
     config_entry.add_to_hass(hass)
@@ -1106,12 +1097,7 @@ async def test_saved_routine_without_switch_any_more(
     hass: HomeAssistant, config_entry: MockConfigEntry, hass_storage: dict[str, Any]
 ) -> None:
     """A saved routine of a switch that was removed from the options is dropped quietly."""
-    hass_storage[KEY] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": KEY,
-        "data": {"backflush_run": {"state": "running", "off_pending": True}},
-    }
+    hass_storage[KEY] = stored_data({"backflush_run": {"state": "running", "off_pending": True}})
     config_entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(
         config_entry,

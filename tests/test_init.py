@@ -21,7 +21,7 @@ from custom_components.espresso_care.const import (
 )
 from custom_components.espresso_care.store import storage_key
 
-from .common import PUMP_WATTS, STANDBY_WATTS, pass_time, pull_shot, set_power
+from .common import PUMP_WATTS, STANDBY_WATTS, pass_time, pull_shot, set_power, stored_data
 from .conftest import ENTRY_ID, PLUG_SWITCH, POWER_ATTRIBUTES, POWER_SENSOR
 
 if TYPE_CHECKING:
@@ -37,11 +37,8 @@ KEY = storage_key(ENTRY_ID)
 
 
 def _stored(**counters: Any) -> dict[str, Any]:
-    return {
-        "version": 1,
-        "minor_version": 1,
-        "key": KEY,
-        "data": {
+    return stored_data(
+        {
             "total_shots": 41,
             "shots_today": 3,
             "today": "2026-05-04",
@@ -52,8 +49,8 @@ def _stored(**counters: Any) -> dict[str, Any]:
             },
             "recent_durations": [25.0, 27.0],
             **counters,
-        },
-    }
+        }
+    )
 
 
 async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:

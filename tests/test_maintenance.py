@@ -36,7 +36,7 @@ from custom_components.espresso_care.engine.maintenance import Task
 from custom_components.espresso_care.maintenance import drift_threshold, parse_last_done
 from custom_components.espresso_care.store import storage_key
 
-from .common import PUMP_WATTS, STANDBY_WATTS, pass_time, pull_shot, set_power
+from .common import PUMP_WATTS, STANDBY_WATTS, pass_time, pull_shot, set_power, stored_data
 from .conftest import ENTRY_ID, PLUG_SWITCH
 
 if TYPE_CHECKING:
@@ -492,11 +492,8 @@ async def test_detected_backflush(
 
 
 def _stored(notified: list[str]) -> dict[str, Any]:
-    return {
-        "version": 1,
-        "minor_version": 1,
-        "key": KEY,
-        "data": {
+    return stored_data(
+        {
             "total_shots": 41,
             "shots_today": 0,
             "today": "2026-05-04",
@@ -515,8 +512,8 @@ def _stored(notified: list[str]) -> dict[str, Any]:
                 "notified_due": notified,
                 "applied_last_done": {},
             },
-        },
-    }
+        }
+    )
 
 
 @pytest.mark.freeze_time(T0)
