@@ -39,7 +39,7 @@ from .const import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
 # The logbook has no translations; its messages are English, as core's are.
 LOGBOOK_TASK_NAMES = {
@@ -57,6 +57,22 @@ LOGBOOK_SOURCES = {
 
 
 @callback
+def _describe(
+    hass: HomeAssistant, data: Mapping[str, Any], message: str, platform: Platform, key: str
+) -> dict[str, Any]:
+    """Describe an event of a machine, linked to its entity ``<entry_id>_<key>`` if it exists."""
+    description: dict[str, Any] = {
+        LOGBOOK_ENTRY_NAME: data[ATTR_NAME],
+        LOGBOOK_ENTRY_MESSAGE: message,
+    }
+    if entity_id := er.async_get(hass).async_get_entity_id(
+        platform, DOMAIN, f"{data[ATTR_CONFIG_ENTRY_ID]}_{key}"
+    ):
+        description[LOGBOOK_ENTRY_ENTITY_ID] = entity_id
+    return description
+
+
+@callback
 def async_describe_events(
     hass: HomeAssistant,
     async_describe_event: Callable[[str, str, Callable[[Event], dict[str, Any]]], None],
@@ -66,18 +82,10 @@ def async_describe_events(
     @callback
     def async_describe_shot(event: Event) -> dict[str, Any]:
         data = event.data
-        description: dict[str, Any] = {
-            LOGBOOK_ENTRY_NAME: data[ATTR_NAME],
-            LOGBOOK_ENTRY_MESSAGE: (
-                f"pulled a {data[ATTR_DURATION_S]:.0f} s shot "
-                f"(shot number {data[ATTR_TOTAL_SHOTS]})"
-            ),
-        }
-        if entity_id := er.async_get(hass).async_get_entity_id(
-            Platform.SENSOR, DOMAIN, f"{data[ATTR_CONFIG_ENTRY_ID]}_total_shots"
-        ):
-            description[LOGBOOK_ENTRY_ENTITY_ID] = entity_id
-        return description
+        message = (
+            f"pulled a {data[ATTR_DURATION_S]:.0f} s shot (shot number {data[ATTR_TOTAL_SHOTS]})"
+        )
+        return _describe(hass, data, message, Platform.SENSOR, "total_shots")
 
     async_describe_event(DOMAIN, EVENT_SHOT, async_describe_shot)
 
@@ -98,15 +106,7 @@ def async_describe_events(
             message = f"aborted the automated {data[ATTR_TASK]} ({data[ATTR_REASON]})"
         if data.get(ATTR_LIFT_BREW_LEVER):
             message += "; lift the brew lever before switching the machine on"
-        description: dict[str, Any] = {
-            LOGBOOK_ENTRY_NAME: data[ATTR_NAME],
-            LOGBOOK_ENTRY_MESSAGE: message,
-        }
-        if entity_id := er.async_get(hass).async_get_entity_id(
-            Platform.SWITCH, DOMAIN, f"{data[ATTR_CONFIG_ENTRY_ID]}_backflush"
-        ):
-            description[LOGBOOK_ENTRY_ENTITY_ID] = entity_id
-        return description
+        return _describe(hass, data, message, Platform.SWITCH, "backflush")
 
     for event_type in (
         EVENT_BACKFLUSH_STARTED,
@@ -129,15 +129,7 @@ def async_describe_events(
             )
         else:
             message = f"was backflushed by hand ({data[ATTR_PULSES]} pulses)"
-        description: dict[str, Any] = {
-            LOGBOOK_ENTRY_NAME: data[ATTR_NAME],
-            LOGBOOK_ENTRY_MESSAGE: message,
-        }
-        if entity_id := er.async_get(hass).async_get_entity_id(
-            Platform.BINARY_SENSOR, DOMAIN, f"{data[ATTR_CONFIG_ENTRY_ID]}_{task}_due"
-        ):
-            description[LOGBOOK_ENTRY_ENTITY_ID] = entity_id
-        return description
+        return _describe(hass, data, message, Platform.BINARY_SENSOR, f"{task}_due")
 
     for event_type in (EVENT_MAINTENANCE_DUE, EVENT_MAINTENANCE_DONE, EVENT_BACKFLUSH_DETECTED):
         async_describe_event(DOMAIN, event_type, async_describe_maintenance)
