@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 import importlib
 import importlib.util
+from itertools import pairwise
 import json
 from pathlib import Path
 import sys
@@ -259,3 +260,89 @@ def score(detected: list[Interval], labelled: list[Interval]) -> Score:
         (a, b), (c, d) = detected[i], labelled[j]
         errors.append(abs((b - a) - (d - c)))
     return Score(len(used_d), len(detected), len(labelled), errors)
+
+
+@dataclass(slots=True)
+class RestartResult:
+    """Shots after restarts between consecutive labelled shots, against the uninterrupted run."""
+
+    restarts: int
+    expected: int  # shots the uninterrupted run found after a restart point (up to the next)
+    found: int  # of those, the ones the restarted detector found too
+    extra: int  # shots only the restarted detector found
+
+
+def restart_points(labelled: list[Interval]) -> list[float]:
+    """Return a restart moment between every pair of consecutive labelled shots (mid-gap)."""
+    return [(a_end + b_start) / 2.0 for (_, a_end), (b_start, _) in pairwise(labelled)]
+
+
+def replay_with_restarts(
+    samples: list[tuple[float, float | None]],
+    labelled: list[Interval],
+    machine_type: str,
+    *,
+    keep_model: bool,
+    tick_every: float = 5.0,
+) -> RestartResult:
+    """Restart the detector between every pair of consecutive labelled shots.
+
+    One detector runs through the whole trace. At each restart moment a new detector starts
+    (with ``restore_model(export_model())`` of the running one when ``keep_model``, else cold),
+    is fed the value holding at that moment and then the samples up to the next restart
+    moment. The shots it finds there are compared with the ones the uninterrupted detector
+    found in the same window (same start within a second).
+    """
+    settings = settings_for(machine_type)
+    points = restart_points(labelled)
+    whole = ShotDetector(settings)
+    whole_shots: list[Interval] = []
+    windows: list[list[Interval]] = [[] for _ in points]
+    restarted: ShotDetector | None = None
+    index = -1  # the restart window the samples are in
+    held: float | None = None
+    next_tick: float | None = None
+
+    def step(ts: float, watts: float | None, *, sample: bool) -> None:
+        nonlocal index, restarted, held
+        while index + 1 < len(points) and points[index + 1] <= ts:
+            index += 1
+            at = points[index]
+            _collect(whole.tick(at), whole_shots, [])
+            if restarted is not None:
+                _collect(restarted.tick(at + 3600.0), windows[index - 1], [])
+            restarted = ShotDetector(settings)
+            if keep_model:
+                restarted.restore_model(whole.export_model())
+            _collect(restarted.feed(at, held), windows[index], [])
+        if sample:
+            _collect(whole.feed(ts, watts), whole_shots, [])
+            held = watts
+            if restarted is not None:
+                _collect(restarted.feed(ts, watts), windows[index], [])
+        else:
+            _collect(whole.tick(ts), whole_shots, [])
+            if restarted is not None:
+                _collect(restarted.tick(ts), windows[index], [])
+
+    for ts, watts in samples:
+        next_tick = ts if next_tick is None else next_tick
+        while next_tick < ts:
+            step(next_tick, None, sample=False)
+            next_tick += tick_every
+        step(ts, watts, sample=True)
+    end = samples[-1][0] + 3600.0 if samples else 0.0
+    _collect(whole.tick(end), whole_shots, [])
+    if restarted is not None:
+        _collect(restarted.tick(end), windows[index], [])
+    expected = found = extra = 0
+    for i, window in enumerate(windows):
+        low = points[i]
+        high = points[i + 1] if i + 1 < len(points) else end
+        truth = [s for s in whole_shots if low <= s[0] < high]
+        mine = [s for s in window if low <= s[0] < high]
+        same = sum(1 for s in truth if any(abs(s[0] - m[0]) <= 1.0 for m in mine))
+        expected += len(truth)
+        found += same
+        extra += len(mine) - same
+    return RestartResult(restarts=len(points), expected=expected, found=found, extra=extra)

@@ -48,6 +48,9 @@ async def test_diagnostics(
     assert diagnostics["counters"]["shots_today"] == 1
     assert diagnostics["counters"]["last_shot"]["duration"] == 25.0
     assert diagnostics["detector"]["paused"] is False
+    # what the detector learned of the machine is shown (None until it was learned)
+    assert "pump_watts" in diagnostics["detector"]
+    assert "heater_full_watts" in diagnostics["detector"]
     events = diagnostics["recent_events"]
     assert {"type": "ShotStarted", "start": "2026-05-04T08:00:40+00:00"} in events
     finished = next(event for event in events if event["type"] == "ShotFinished")

@@ -45,8 +45,9 @@ scalars, two bounded histograms and a bounded memo of the classification of read
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .events import (
     BackflushDetected,
@@ -60,6 +61,12 @@ from .events import (
 
 if TYPE_CHECKING:
     from .profiles import DetectorSettings
+
+# version of the dict export_model() returns; restore_model() accepts this version only
+MODEL_VERSION = 1
+# plausible ranges of learned figures a restored model may carry
+_MODEL_WATTS_MAX = 10_000.0
+_MODEL_PUMP_MAX = 1_000.0
 
 _INF = math.inf
 # heater step learning: histograms of steps between readings and of readings, 2 W bins over
@@ -148,6 +155,7 @@ class ShotDetector:
         "_run_overlong",
         "_run_ranges",
         "_run_start",
+        "_seen_off",
         "_seg_end",
         "_seg_pending",
         "_seg_poll",
@@ -221,6 +229,9 @@ class ShotDetector:
         self._bf_end = 0.0
         # machine state
         self._state = MachineState.OFF
+        # a power-on heat-up is only learned from when the machine was seen off: a detector
+        # created (or restored) while the machine is on would take a brew for the heat-up
+        self._seen_off = False
         self._standby_since: float | None = None
         self._high_since: float | None = None
         self._heating = False
@@ -259,13 +270,40 @@ class ShotDetector:
             "state": str(self._state),
             "heater_step_watts": round(self._q, 1) or None,
             "heater_full_watts": round(self._full, 1) or None,
-            "pump_watts": " or ".join(f"{low:g}-{high:g}" for low, high in self._pump_ranges),
+            "pump_watts": None,
+            "pump_band_watts": " or ".join(f"{low:g}-{high:g}" for low, high in self._pump_ranges),
             "brewing": self.brewing,
             "paused": self._paused,
             "last_sample": None if self._last_ts == -_INF else self._last_ts,
             "last_watts": self._last_w,
             "backflush_pulses": self._bf_count,
         }
+
+    def export_model(self) -> dict[str, Any]:
+        """Return what the detector learned, as a JSON-serialisable dict (see ``restore_model``)."""
+        return {
+            "version": MODEL_VERSION,
+            "machine_on": self._state is not MachineState.OFF,
+            "pump_watts": None,
+            "heater_watts": round(self._full, 1) or None,
+        }
+
+    def restore_model(self, data: Mapping[str, Any]) -> bool:
+        """Apply a model ``export_model`` returned (e.g. before a restart); True when applied.
+
+        Anything unexpected (another version, a missing or wrongly typed field, a value out of
+        range) leaves the detector as it is and returns False; it never raises.
+        """
+        model = _valid_model(data)
+        if model is None:
+            return False
+        full = model["heater_watts"]
+        if full is not None:
+            self._set_full(full)
+        if model["machine_on"] and self._state is MachineState.OFF:
+            # the machine was on a moment ago: its next readings are no power-on heat-up
+            self._state = MachineState.READY
+        return True
 
     def feed(self, ts: float, watts: float | None) -> list[DetectorEvent]:
         """Process one sample; ``watts`` None means unavailable/unknown."""
@@ -715,6 +753,7 @@ class ShotDetector:
         settings = self._settings
         state = self._state
         if watts < settings.standby_watts:
+            self._seen_off = True
             if self._standby_since is None:
                 self._standby_since = ts
             due = (
@@ -724,7 +763,7 @@ class ShotDetector:
         else:
             self._standby_since = None
             due = state is MachineState.OFF
-            if due:
+            if due and self._seen_off:
                 self._heating = True
                 self._heating_since = ts
                 self._heat_sum = self._heat_time = self._heat_max = 0.0
@@ -775,11 +814,12 @@ class ShotDetector:
             if self._heat_time >= _HEAT_PLATEAU_MIN_SECONDS:
                 level = self._heat_sum / self._heat_time
                 if self._full == 0.0 or level < self._full:
-                    self._full = level
-                    self._heater_on = max(
-                        self._settings.high_watts, self._settings.heater_on_ratio * level
-                    )
-                    self._cache.clear()
+                    self._set_full(level)
+
+    def _set_full(self, level: float) -> None:
+        self._full = level
+        self._heater_on = max(self._settings.high_watts, self._settings.heater_on_ratio * level)
+        self._cache.clear()
 
     def _derive_state(self, now: float, events: list[DetectorEvent]) -> None:
         settings = self._settings
@@ -808,3 +848,32 @@ class ShotDetector:
         if state is not self._state:
             events.append(StateChanged(at=now, state=state, previous=self._state))
             self._state = state
+
+
+def _number(value: object, low: float, high: float) -> float | None:
+    """``value`` as a float when it is a real number within ``[low, high]``, else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) and low <= number <= high else None
+
+
+def _valid_model(data: object) -> dict[str, Any] | None:
+    """Return the fields of an exported model, or None when anything about it is wrong."""
+    if not isinstance(data, Mapping):
+        return None
+    version = data.get("version")
+    if isinstance(version, bool) or version != MODEL_VERSION:
+        return None
+    machine_on = data.get("machine_on")
+    if not isinstance(machine_on, bool):
+        return None
+    model: dict[str, Any] = {"machine_on": machine_on}
+    for name, high in (("pump_watts", _MODEL_PUMP_MAX), ("heater_watts", _MODEL_WATTS_MAX)):
+        value = data.get(name)
+        if value is not None:
+            value = _number(value, 1.0, high)
+            if value is None:
+                return None
+        model[name] = value
+    return model
