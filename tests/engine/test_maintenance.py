@@ -11,11 +11,17 @@ import pytest
 from custom_components.espresso_care.engine.maintenance import (
     DEFAULT_INTERVALS,
     FUTURE_TOLERANCE,
+    SNOOZE_MAX,
+    SNOOZE_MIN,
     DateInFutureError,
     Interval,
     MaintenanceError,
     MaintenanceSchedule,
     ShotTimeDrift,
+    SnoozeDurationError,
+    SnoozeError,
+    SnoozeUntilInPastError,
+    SnoozeUntilTooFarError,
     Task,
     TaskRecord,
     add_local_days,
@@ -425,6 +431,158 @@ def test_from_dict_partial_and_lenient() -> None:
     assert clean.last_done == T0  # future clamped
     assert clean.shots_since == 7
     assert sched.status(Task.DESCALE, T0).last_done == T0
+
+
+# --- snooze ----------------------------------------------------------------------------------
+
+
+def due_backflush() -> MaintenanceSchedule:
+    """A schedule whose backflush is due by shots at T0."""
+    sched = schedule()
+    shots(sched, 20)
+    assert sched.status(Task.BACKFLUSH, T0).due
+    return sched
+
+
+def test_snooze_hides_due_until_its_end() -> None:
+    sched = due_backflush()
+    end = sched.snooze(Task.BACKFLUSH, now=T0, duration=timedelta(days=1))
+    assert end == T0 + timedelta(days=1)
+    assert end.tzinfo == AMS
+    status = sched.status(Task.BACKFLUSH, T0)
+    assert not status.due
+    assert status.due_by_rules
+    assert status.snoozed_until == end
+    assert sched.due_tasks(T0) == ()
+    # shots keep counting while snoozed
+    shots(sched, 3)
+    assert sched.status(Task.BACKFLUSH, T0).shots_since == 23
+    # the end is the next change, and then the task is due again
+    assert sched.next_change(T0) == end
+    just_before = sched.status(Task.BACKFLUSH, end - timedelta(microseconds=1))
+    assert not just_before.due
+    after = sched.status(Task.BACKFLUSH, end)
+    assert after.due
+    assert after.snoozed_until is None
+    # other tasks are untouched
+    assert sched.status(Task.CLEAN, T0).snoozed_until is None
+
+
+def test_snooze_until_and_not_due_task() -> None:
+    sched = schedule()
+    until = T0 + timedelta(days=10)  # after the 7-day backflush rule
+    assert sched.snooze(Task.BACKFLUSH, now=T0, until=until.astimezone(UTC)) == until
+    at_rule = T0 + timedelta(days=7)
+    assert not sched.status(Task.BACKFLUSH, at_rule).due
+    assert sched.status(Task.BACKFLUSH, at_rule).due_by_rules
+    assert sched.status(Task.BACKFLUSH, until).due
+    # a snooze of a task that is not due when it ends leaves it not due
+    other = schedule()
+    other.snooze(Task.CLEAN, now=T0, duration=timedelta(hours=1))
+    assert not other.status(Task.CLEAN, T0 + timedelta(hours=2)).due
+
+
+def test_new_snooze_replaces_running_one() -> None:
+    sched = due_backflush()
+    sched.snooze(Task.BACKFLUSH, now=T0, duration=timedelta(days=5))
+    sched.snooze(Task.BACKFLUSH, now=T0, duration=timedelta(hours=2))
+    assert sched.status(Task.BACKFLUSH, T0).snoozed_until == T0 + timedelta(hours=2)
+
+
+def test_mark_done_ends_snooze() -> None:
+    sched = due_backflush()
+    sched.snooze(Task.BACKFLUSH, now=T0, duration=timedelta(days=1))
+    sched.snooze(Task.DESCALE, now=T0, duration=timedelta(days=1))
+    # a clean also does the backflush: both snoozes of the marked tasks end
+    sched.snooze(Task.CLEAN, now=T0, duration=timedelta(days=1))
+    sched.mark_done(Task.CLEAN, T0, now=T0)
+    assert sched.status(Task.BACKFLUSH, T0).snoozed_until is None
+    assert sched.status(Task.CLEAN, T0).snoozed_until is None
+    assert sched.status(Task.DESCALE, T0).snoozed_until == T0 + timedelta(days=1)
+    # done means not due, and nothing is left to wake up for but the rules
+    shots(sched, 20)
+    assert sched.status(Task.BACKFLUSH, T0).due
+
+
+@pytest.mark.parametrize(
+    "duration", [timedelta(0), SNOOZE_MIN - timedelta(seconds=1), SNOOZE_MAX + timedelta(seconds=1)]
+)
+def test_snooze_duration_bounds(duration: timedelta) -> None:
+    sched = due_backflush()
+    with pytest.raises(SnoozeDurationError) as err:
+        sched.snooze(Task.BACKFLUSH, now=T0, duration=duration)
+    assert err.value.placeholders["min"] == "1 h"
+    assert err.value.placeholders["max"] == "30 d"
+    assert isinstance(err.value, SnoozeError)
+    assert isinstance(err.value, MaintenanceError)
+    assert sched.status(Task.BACKFLUSH, T0).due
+
+
+@pytest.mark.parametrize("duration", [SNOOZE_MIN, SNOOZE_MAX, timedelta(days=1, hours=12)])
+def test_snooze_duration_inside_bounds(duration: timedelta) -> None:
+    sched = due_backflush()
+    assert sched.snooze(Task.BACKFLUSH, now=T0, duration=duration) == T0 + duration
+
+
+def test_snooze_until_bounds() -> None:
+    sched = due_backflush()
+    with pytest.raises(SnoozeUntilInPastError) as past:
+        sched.snooze(Task.BACKFLUSH, now=T0, until=T0)
+    assert past.value.placeholders == {"until": T0.isoformat()}
+    with pytest.raises(SnoozeUntilTooFarError):
+        sched.snooze(Task.BACKFLUSH, now=T0, until=T0 + SNOOZE_MAX + timedelta(seconds=1))
+    with pytest.raises(ValueError, match="aware"):
+        sched.snooze(Task.BACKFLUSH, now=T0, until=datetime(2026, 6, 2))
+    with pytest.raises(ValueError, match="exactly one"):
+        sched.snooze(Task.BACKFLUSH, now=T0)
+    with pytest.raises(ValueError, match="exactly one"):
+        sched.snooze(
+            Task.BACKFLUSH, now=T0, duration=timedelta(hours=1), until=T0 + timedelta(hours=2)
+        )
+    assert sched.snooze(Task.BACKFLUSH, now=T0, until=T0 + timedelta(minutes=1))
+    assert sched.status(Task.BACKFLUSH, T0).snoozed_until == T0 + timedelta(minutes=1)
+
+
+def test_snooze_roundtrip_and_expiry() -> None:
+    sched = due_backflush()
+    sched.snooze(Task.BACKFLUSH, now=T0, duration=timedelta(days=2))
+    data = json.loads(json.dumps(sched.as_dict()))
+    assert data["tasks"]["backflush"]["snoozed_until"] == (T0 + timedelta(days=2)).isoformat()
+    assert "snoozed_until" not in data["tasks"]["clean"]
+    later = T0 + timedelta(days=1)
+    restored = MaintenanceSchedule.from_dict(data, tz=AMS, now=later)
+    assert restored.status(Task.BACKFLUSH, later) == sched.status(Task.BACKFLUSH, later)
+    assert restored.status(Task.BACKFLUSH, later).snoozed_until == T0 + timedelta(days=2)
+    # restored after the end: dropped, due again
+    ended = MaintenanceSchedule.from_dict(data, tz=AMS, now=T0 + timedelta(days=3))
+    assert "snoozed_until" not in ended.as_dict()["tasks"]["backflush"]
+    assert ended.status(Task.BACKFLUSH, T0 + timedelta(days=3)).due
+
+
+@pytest.mark.parametrize("value", ["garbage", 12, None, "2026-05-01T00:00:00+00:00"])
+def test_snooze_from_dict_garbage_dropped(value: object) -> None:
+    data = {"tasks": {"backflush": {"last_done": T0.isoformat(), "snoozed_until": value}}}
+    sched = MaintenanceSchedule.from_dict(data, tz=AMS, now=T0)
+    assert sched.status(Task.BACKFLUSH, T0).snoozed_until is None
+    assert sched.next_change(T0) == T0 + timedelta(days=7)
+
+
+def test_snooze_from_dict_too_far_clamped() -> None:
+    data = {
+        "tasks": {
+            "backflush": {"last_done": T0.isoformat(), "snoozed_until": "2027-06-01T00:00:00+00:00"}
+        }
+    }
+    sched = MaintenanceSchedule.from_dict(data, tz=AMS, now=T0)
+    assert sched.status(Task.BACKFLUSH, T0).snoozed_until == T0 + SNOOZE_MAX
+
+
+def test_passed_snooze_dropped_on_next_snooze() -> None:
+    sched = due_backflush()
+    sched.snooze(Task.CLEAN, now=T0, duration=timedelta(hours=1))
+    later = T0 + timedelta(hours=2)
+    sched.snooze(Task.BACKFLUSH, now=later, duration=timedelta(hours=1))
+    assert list(sched.as_dict()["tasks"]["clean"]) == ["last_done", "shots_since"]
 
 
 # --- shot time drift -------------------------------------------------------------------------

@@ -10,6 +10,10 @@ clocks jump, shifted by the length of the gap (02:30 -> 03:30); if it exists twi
 the first occurrence is used. All datetimes handed in must be aware; comparisons are done in
 UTC, because Python compares two datetimes that share a ``tzinfo`` by wall-clock time.
 
+A task can be snoozed (:meth:`MaintenanceSchedule.snooze`): until the snooze ends it is not
+reported due, whatever its rules say; shots keep counting and the rules keep running, so a task
+still due when the snooze ends is due again at that moment. Marking a task done ends its snooze.
+
 This module also holds :class:`ShotTimeDrift`, which notices that recent shots run markedly
 longer than the machine's usual shot time (a sign of a clogged group / overdue backflush).
 """
@@ -36,6 +40,10 @@ DAYS_MAX = 730
 # A "done at" date this little in the future (clock skew between browser and server, a picker
 # rounding up to the minute) is taken as "now" instead of being rejected.
 FUTURE_TOLERANCE = timedelta(minutes=5)
+
+# A snooze lasts at least this long and ends at most this far ahead.
+SNOOZE_MIN = timedelta(hours=1)
+SNOOZE_MAX = timedelta(days=30)
 
 _SECONDS_PER_DAY = 86400.0
 
@@ -73,6 +81,45 @@ class DateInFutureError(MaintenanceError):
         super().__init__(f"{when.isoformat()} is later than {now.isoformat()}")
         self.when = when
         self.now = now
+
+
+class SnoozeError(MaintenanceError):
+    """A snooze that is too short, too long or ends in the past."""
+
+    translation_key = "snooze_error"
+
+    def __init__(self, message: str, **placeholders: str) -> None:
+        """Keep the placeholders of the translated message."""
+        super().__init__(message)
+        self.placeholders = placeholders
+
+
+class SnoozeDurationError(SnoozeError):
+    """A snooze duration outside :data:`SNOOZE_MIN` .. :data:`SNOOZE_MAX`."""
+
+    translation_key = "snooze_duration_out_of_range"
+
+
+class SnoozeUntilInPastError(SnoozeError):
+    """A snooze that would end at or before now."""
+
+    translation_key = "snooze_until_in_past"
+
+
+class SnoozeUntilTooFarError(SnoozeError):
+    """A snooze that would end later than :data:`SNOOZE_MAX` from now."""
+
+    translation_key = "snooze_until_too_far"
+
+
+def _duration_text(value: timedelta) -> str:
+    """``1 h``, ``30 d`` or ``1 d 12 h``: a duration as the snooze errors name it."""
+    hours = round(value.total_seconds() / 3600, 2)
+    days, rest = divmod(hours, 24)
+    parts = [f"{days:g} d"] if days else []
+    if rest or not parts:
+        parts.append(f"{rest:g} h")
+    return " ".join(parts)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -150,6 +197,10 @@ class TaskStatus:
     """When the days rule makes the task due, local time; ``None`` when it is disabled."""
     days_remaining: float | None
     """Days (of real elapsed time) until ``due_at``, 0 when passed; ``None`` when disabled."""
+    snoozed_until: datetime | None = None
+    """End of the task's snooze (local time) while one runs; ``due`` is then False."""
+    due_by_rules: bool = False
+    """Whether the rules alone make the task due (``due`` unless snoozed)."""
 
 
 def _require_aware(value: datetime, name: str) -> None:
@@ -211,6 +262,8 @@ class MaintenanceSchedule:
             self._records[task] = TaskRecord(
                 last_done=min(last_done, now_utc), shots_since=record.shots_since
             )
+        # End (UTC) of each running snooze; a passed one is ignored and dropped on change.
+        self._snoozed: dict[Task, datetime] = {}
 
     @property
     def tz(self) -> tzinfo:
@@ -226,6 +279,62 @@ class MaintenanceSchedule:
     def records(self) -> Mapping[Task, TaskRecord]:
         """Last-done date (UTC) and shot count of every task (read-only view)."""
         return MappingProxyType(self._records)
+
+    def snoozed_until(self, task: Task, now: datetime) -> datetime | None:
+        """End of the snooze of ``task`` (local time), ``None`` when none runs at ``now``."""
+        until = self._snoozed.get(task)
+        if until is None or until <= now.astimezone(UTC):
+            return None
+        return until.astimezone(self._tz)
+
+    def snooze(
+        self,
+        task: Task,
+        *,
+        now: datetime,
+        duration: timedelta | None = None,
+        until: datetime | None = None,
+    ) -> datetime:
+        """Snooze ``task`` for ``duration`` or until ``until``; return the end (local time).
+
+        A duration must lie within :data:`SNOOZE_MIN` .. :data:`SNOOZE_MAX`; an end must lie
+        after ``now`` and at most :data:`SNOOZE_MAX` ahead (else a :class:`SnoozeError`).
+        A new snooze replaces a running one. Any task can be snoozed, due or not: it is not
+        reported due before the end.
+        """
+        _require_aware(now, "now")
+        now_utc = now.astimezone(UTC)
+        if duration is not None and until is None:
+            if not SNOOZE_MIN <= duration <= SNOOZE_MAX:
+                raise SnoozeDurationError(
+                    f"snooze duration {duration} outside {SNOOZE_MIN}..{SNOOZE_MAX}",
+                    duration=_duration_text(duration),
+                    min=_duration_text(SNOOZE_MIN),
+                    max=_duration_text(SNOOZE_MAX),
+                )
+            end = now_utc + duration
+        elif until is not None and duration is None:
+            _require_aware(until, "until")
+            end = until.astimezone(UTC)
+            local_end = end.astimezone(self._tz).isoformat()
+            if end <= now_utc:
+                raise SnoozeUntilInPastError(f"{local_end} is not in the future", until=local_end)
+            if end > now_utc + SNOOZE_MAX:
+                raise SnoozeUntilTooFarError(
+                    f"{local_end} is more than {SNOOZE_MAX} ahead",
+                    until=local_end,
+                    max=_duration_text(SNOOZE_MAX),
+                )
+        else:
+            raise ValueError("give exactly one of duration and until")
+        self._drop_passed_snoozes(now_utc)
+        self._snoozed[task] = end
+        return end.astimezone(self._tz)
+
+    def _drop_passed_snoozes(self, now_utc: datetime) -> None:
+        for task, end in list(self._snoozed.items()):
+            if end <= now_utc:
+                del self._snoozed[task]
 
     def set_intervals(self, intervals: Mapping[Task, Interval] | None) -> None:
         """Replace the intervals (options changed); missing tasks get the default.
@@ -257,6 +366,8 @@ class MaintenanceSchedule:
         backflush is only moved forward in time: if a backflush was already recorded after
         ``when`` that later record is kept (and it is not listed in the result).
 
+        Marking a task done ends its snooze (also the implied backflush's, when it is marked).
+
         ``when`` later than ``now`` + :data:`FUTURE_TOLERANCE` raises
         :class:`DateInFutureError`; within the tolerance it is taken as ``now``.
 
@@ -280,6 +391,8 @@ class MaintenanceSchedule:
             if when_utc >= self._records[implied].last_done:
                 self._records[implied] = self._done_record(self._records[implied], when_utc)
                 marked.append(implied)
+        for done in marked:
+            self._snoozed.pop(done, None)
         return tuple(marked)
 
     @staticmethod
@@ -313,9 +426,12 @@ class MaintenanceSchedule:
             days_remaining = max(0.0, left / _SECONDS_PER_DAY)
             due = due or left <= 0
 
+        snoozed_until = self.snoozed_until(task, now)
         return TaskStatus(
             task=task,
-            due=due,
+            due=due and snoozed_until is None,
+            due_by_rules=due,
+            snoozed_until=snoozed_until,
             last_done=record.last_done.astimezone(self._tz),
             shots_since=record.shots_since,
             shots_remaining=shots_remaining,
@@ -328,9 +444,9 @@ class MaintenanceSchedule:
         return tuple(task for task in Task if self.status(task, now).due)
 
     def next_change(self, now: datetime) -> datetime | None:
-        """Return the next moment after ``now`` at which a days rule makes a task due.
+        """Return the next moment after ``now`` a days rule or a snooze's end changes what is due.
 
-        ``None`` when no days rule is pending. Shot rules change only on :meth:`record_shot`.
+        ``None`` when none is pending. Shot rules change only on :meth:`record_shot`.
         """
         _require_aware(now, "now")
         now_utc = now.astimezone(UTC)
@@ -339,6 +455,7 @@ class MaintenanceSchedule:
             for task in Task
             if (due_at := self.due_at(task)) is not None and due_at.astimezone(UTC) > now_utc
         ]
+        pending.extend(end.astimezone(self._tz) for end in self._snoozed.values() if end > now_utc)
         return min(pending, key=lambda moment: moment.astimezone(UTC), default=None)
 
     def as_dict(self) -> dict[str, Any]:
@@ -349,6 +466,11 @@ class MaintenanceSchedule:
                 str(task): {
                     "last_done": record.last_done.astimezone(self._tz).isoformat(),
                     "shots_since": record.shots_since,
+                    **(
+                        {"snoozed_until": until.astimezone(self._tz).isoformat()}
+                        if (until := self._snoozed.get(task)) is not None
+                        else {}
+                    ),
                 }
                 for task, record in self._records.items()
             },
@@ -366,24 +488,33 @@ class MaintenanceSchedule:
         """Restore :meth:`as_dict` output; never raises on corrupt data.
 
         A missing or unreadable task falls back to "done at ``now``", an unreadable count to
-        0, a naive date is read in ``tz`` and a date after ``now`` is clamped to ``now``.
+        0, a naive date is read in ``tz`` and a date after ``now`` is clamped to ``now``. A
+        snooze that has ended or is unreadable is dropped; one ending more than
+        :data:`SNOOZE_MAX` ahead (a clock set back) ends :data:`SNOOZE_MAX` from ``now``.
         """
         _require_aware(now, "now")
+        now_utc = now.astimezone(UTC)
         tasks = data.get("tasks") if isinstance(data, Mapping) else None
         if not isinstance(tasks, Mapping):
             tasks = {}
         records: dict[Task, TaskRecord] = {}
+        snoozed: dict[Task, datetime] = {}
         for task in Task:
             raw = tasks.get(str(task))
             if not isinstance(raw, Mapping):
                 continue
             last_done = _parse_datetime(raw.get("last_done"), tz)
-            if last_done is None or last_done.astimezone(UTC) > now.astimezone(UTC):
+            if last_done is None or last_done.astimezone(UTC) > now_utc:
                 last_done = now
             records[task] = TaskRecord(
                 last_done=last_done, shots_since=_parse_count(raw.get("shots_since"))
             )
-        return cls(intervals, tz=tz, records=records, now=now)
+            until = _parse_datetime(raw.get("snoozed_until"), tz)
+            if until is not None and until.astimezone(UTC) > now_utc:
+                snoozed[task] = min(until.astimezone(UTC), now_utc + SNOOZE_MAX)
+        schedule = cls(intervals, tz=tz, records=records, now=now)
+        schedule._snoozed = snoozed
+        return schedule
 
 
 def _parse_datetime(value: object, tz: tzinfo) -> datetime | None:
