@@ -51,6 +51,7 @@ BINARY_SENSORS: tuple[EspressoCareBinarySensorEntityDescription, ...] = (
             device_class=BinarySensorDeviceClass.PROBLEM,
             available_fn=lambda _: True,
             is_on_fn=maintenance.due_fn(task),
+            attributes_fn=maintenance.snooze_attributes_fn(task),
         )
         for task in Task
     ),
@@ -91,7 +92,7 @@ class EspressoCareBinarySensor(EspressoCareEntity, BinarySensorEntity):
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
-        """Attributes from the runtime (the shot time drift's durations)."""
+        """Attributes from the runtime (a snooze's end, the shot time drift's durations)."""
         if self.entity_description.attributes_fn is None:
             return None
         return self.entity_description.attributes_fn(self.runtime)

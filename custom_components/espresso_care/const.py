@@ -103,6 +103,12 @@ ATTR_WHEN: Final = "when"
 EVENT_MAINTENANCE_DUE: Final = "espresso_care_maintenance_due"
 EVENT_MAINTENANCE_DONE: Final = "espresso_care_maintenance_done"
 EVENT_BACKFLUSH_DETECTED: Final = "espresso_care_backflush_detected"
+# Snooze (issue 11): ``espresso_care.snooze`` and its event; ``until`` is ATTR_UNTIL.
+SERVICE_SNOOZE: Final = "snooze"
+ATTR_DURATION: Final = "duration"
+ATTR_UNTIL: Final = "until"
+ATTR_SNOOZED_UNTIL: Final = "snoozed_until"
+EVENT_MAINTENANCE_SNOOZED: Final = "espresso_care_maintenance_snoozed"
 ATTR_SOURCE: Final = "source"
 ATTR_PULSES: Final = "pulses"
 # Where a "done" came from (``source`` of espresso_care_maintenance_done); the backflush

@@ -12,6 +12,7 @@ from homeassistant.components.logbook.const import (
 from homeassistant.const import Platform
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
 
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
@@ -27,6 +28,7 @@ from .const import (
     ATTR_SOURCE,
     ATTR_TASK,
     ATTR_TOTAL_SHOTS,
+    ATTR_UNTIL,
     DOMAIN,
     EVENT_BACKFLUSH_ABORTED,
     EVENT_BACKFLUSH_DETECTED,
@@ -35,11 +37,13 @@ from .const import (
     EVENT_BACKFLUSH_STARTED,
     EVENT_MAINTENANCE_DONE,
     EVENT_MAINTENANCE_DUE,
+    EVENT_MAINTENANCE_SNOOZED,
     EVENT_SHOT,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+    from datetime import datetime
 
 # The logbook has no translations; its messages are English, as core's are.
 LOGBOOK_TASK_NAMES = {
@@ -123,6 +127,10 @@ def async_describe_events(
         name = LOGBOOK_TASK_NAMES.get(task, task)
         if event.event_type == EVENT_MAINTENANCE_DUE:
             message = f"is due for {name}"
+        elif event.event_type == EVENT_MAINTENANCE_SNOOZED:
+            until = dt_util.parse_datetime(data[ATTR_UNTIL])
+            shown = data[ATTR_UNTIL] if until is None else _local_time(until)
+            message = f"snoozed {name} until {shown}"
         elif event.event_type == EVENT_MAINTENANCE_DONE:
             message = (
                 f"had {name} done ({LOGBOOK_SOURCES.get(data[ATTR_SOURCE], data[ATTR_SOURCE])})"
@@ -131,5 +139,15 @@ def async_describe_events(
             message = f"was backflushed by hand ({data[ATTR_PULSES]} pulses)"
         return _describe(hass, data, message, Platform.BINARY_SENSOR, f"{task}_due")
 
-    for event_type in (EVENT_MAINTENANCE_DUE, EVENT_MAINTENANCE_DONE, EVENT_BACKFLUSH_DETECTED):
+    for event_type in (
+        EVENT_MAINTENANCE_DUE,
+        EVENT_MAINTENANCE_DONE,
+        EVENT_MAINTENANCE_SNOOZED,
+        EVENT_BACKFLUSH_DETECTED,
+    ):
         async_describe_event(DOMAIN, event_type, async_describe_maintenance)
+
+
+def _local_time(when: datetime) -> str:
+    """``2026-06-02 09:00``: a moment in Home Assistant's time zone, to the minute."""
+    return dt_util.as_local(when).strftime("%Y-%m-%d %H:%M")

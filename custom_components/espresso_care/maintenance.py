@@ -16,7 +16,8 @@ options again with the same date changes nothing.
 
 Due events fire on the edge: when a task becomes due, once. The tasks whose event was fired
 are stored (``notified_due``), so a restart does not fire them again; a task that became due
-while Home Assistant was stopped fires once it has started.
+while Home Assistant was stopped fires once it has started. A snoozed task is not due: its
+event fires again when the snooze ends and the task is still due.
 """
 
 from __future__ import annotations
@@ -35,9 +36,11 @@ from .const import (
     ATTR_END,
     ATTR_NAME,
     ATTR_PULSES,
+    ATTR_SNOOZED_UNTIL,
     ATTR_SOURCE,
     ATTR_START,
     ATTR_TASK,
+    ATTR_UNTIL,
     CONF_MARK_DETECTED_BACKFLUSH,
     CONF_SHOT_TIME_DRIFT_PERCENT,
     DEFAULT_MARK_DETECTED_BACKFLUSH,
@@ -46,6 +49,7 @@ from .const import (
     EVENT_BACKFLUSH_DETECTED,
     EVENT_MAINTENANCE_DONE,
     EVENT_MAINTENANCE_DUE,
+    EVENT_MAINTENANCE_SNOOZED,
     LAST_DONE_OPTIONS,
     MAINTENANCE_CHECK_INTERVAL,
     MAX_SHOT_TIME_DRIFT_PERCENT,
@@ -194,6 +198,12 @@ class MaintenanceManager:
             ),
             "due_at": None if status.due_at is None else status.due_at.isoformat(),
         }
+
+    @staticmethod
+    def snooze_attributes(status: TaskStatus) -> dict[str, Any]:
+        """``snoozed_until`` of a status (``None`` when the task is not snoozed)."""
+        until = status.snoozed_until
+        return {ATTR_SNOOZED_UNTIL: None if until is None else until.isoformat()}
 
     @property
     def drift_attributes(self) -> dict[str, float | None]:
@@ -361,6 +371,31 @@ class MaintenanceManager:
         await self._runtime.async_save()
         return marked
 
+    async def async_snooze(
+        self, task: Task | str, *, duration: timedelta | None = None, until: datetime | None = None
+    ) -> datetime:
+        """Snooze ``task`` for ``duration`` or until ``until``; notify, fire the event, save.
+
+        Returns the snooze's end (local time). Raises the engine's ``SnoozeError`` for a
+        duration out of range or an end in the past or too far ahead.
+        """
+        task = Task(task)
+        end = self.schedule.snooze(task, now=dt_util.now(), duration=duration, until=until)
+        runtime = self._runtime
+        self.hass.bus.async_fire(
+            EVENT_MAINTENANCE_SNOOZED,
+            {
+                ATTR_CONFIG_ENTRY_ID: runtime.entry.entry_id,
+                ATTR_NAME: runtime.name,
+                ATTR_TASK: str(task),
+                ATTR_UNTIL: end.isoformat(),
+            },
+        )
+        self._evaluate()
+        runtime.async_update_listeners()
+        await runtime.async_save()
+        return end
+
     @callback
     def _mark_done(self, task: Task, when: datetime, source: str) -> tuple[Task, ...]:
         """Mark done, reset the drift after a backflush and fire a done event per task."""
@@ -436,7 +471,8 @@ class MaintenanceManager:
                 self._runtime.async_schedule_save()
         self._schedule_point()
         shown = tuple(
-            (*self.status_attributes(status).values(), status.due) for status in statuses.values()
+            (*self.status_attributes(status).values(), status.due, status.snoozed_until)
+            for status in statuses.values()
         )
         if shown == self._shown:
             return False
@@ -477,8 +513,13 @@ def attributes_fn(task: Task) -> Callable[[EspressoCareRuntime], dict[str, Any]]
 
 
 def due_fn(task: Task) -> Callable[[EspressoCareRuntime], bool]:
-    """Read whether ``task`` is due."""
+    """Read whether ``task`` is due (not while snoozed)."""
     return lambda runtime: runtime.maintenance.evaluated(task).due
+
+
+def snooze_attributes_fn(task: Task) -> Callable[[EspressoCareRuntime], dict[str, Any]]:
+    """Read until when ``task`` is snoozed."""
+    return lambda runtime: MaintenanceManager.snooze_attributes(runtime.maintenance.evaluated(task))
 
 
 def mark_done_fn(task: Task, source: str) -> Callable[[EspressoCareRuntime], Awaitable[None]]:

@@ -17,24 +17,27 @@ from .const import (
     ATTR_CONFIG_ENTRY_ID,
     ATTR_COUNT,
     ATTR_CYCLES,
+    ATTR_DURATION,
     ATTR_OFF_SECONDS,
     ATTR_ON_SECONDS,
     ATTR_RINSE_CYCLES,
     ATTR_RINSE_PAUSE_SECONDS,
     ATTR_TASK,
+    ATTR_UNTIL,
     ATTR_WHEN,
     DOMAIN,
     SERVICE_ADJUST_SHOTS,
     SERVICE_MARK_DONE,
+    SERVICE_SNOOZE,
     SERVICE_START_BACKFLUSH,
     SERVICE_STOP_BACKFLUSH,
     SOURCE_ACTION,
 )
 from .engine.backflush import AbortReason, BackflushProgram, ProgramError
-from .engine.maintenance import DateInFutureError, Task
+from .engine.maintenance import DateInFutureError, SnoozeError, Task
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from datetime import datetime, timedelta
 
     from .runtime import EspressoCareConfigEntry, EspressoCareRuntime
 
@@ -67,6 +70,15 @@ MARK_DONE_SCHEMA = vol.Schema(
         vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
         vol.Required(ATTR_TASK): vol.In([str(task) for task in Task]),
         vol.Optional(ATTR_WHEN): cv.datetime,
+    }
+)
+# Bounds (1 hour to 30 days) are checked by the engine, which names them in translated errors.
+SNOOZE_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Required(ATTR_TASK): vol.In([str(task) for task in Task]),
+        vol.Optional(ATTR_DURATION): cv.positive_time_period,
+        vol.Optional(ATTR_UNTIL): cv.datetime,
     }
 )
 
@@ -122,13 +134,17 @@ async def _async_stop_backflush(call: ServiceCall) -> None:
     await runtime.backflush.async_stop(AbortReason.STOPPED, call.context)
 
 
+def _aware(when: datetime | None) -> datetime | None:
+    """Return a date-time field aware: the selector sends local wall-clock time."""
+    if when is not None and when.tzinfo is None:
+        return when.replace(tzinfo=dt_util.get_default_time_zone())
+    return when
+
+
 async def _async_mark_done(call: ServiceCall) -> None:
     """Record a maintenance task of a machine as done (now, or at a past ``when``)."""
     runtime = async_get_runtime(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
-    when: datetime | None = call.data.get(ATTR_WHEN)
-    if when is not None and when.tzinfo is None:
-        # The date-time selector sends local wall-clock time.
-        when = when.replace(tzinfo=dt_util.get_default_time_zone())
+    when = _aware(call.data.get(ATTR_WHEN))
     try:
         await runtime.maintenance.async_mark_done(
             call.data[ATTR_TASK], source=SOURCE_ACTION, when=when
@@ -138,6 +154,25 @@ async def _async_mark_done(call: ServiceCall) -> None:
             translation_domain=DOMAIN,
             translation_key=err.translation_key,
             translation_placeholders={"when": dt_util.as_local(err.when).isoformat()},
+        ) from err
+
+
+async def _async_snooze(call: ServiceCall) -> None:
+    """Postpone a maintenance task of a machine for a ``duration`` or ``until`` a moment."""
+    runtime = async_get_runtime(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    duration: timedelta | None = call.data.get(ATTR_DURATION)
+    until = _aware(call.data.get(ATTR_UNTIL))
+    if (duration is None) == (until is None):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="snooze_duration_or_until"
+        )
+    try:
+        await runtime.maintenance.async_snooze(call.data[ATTR_TASK], duration=duration, until=until)
+    except SnoozeError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key=err.translation_key,
+            translation_placeholders=err.placeholders,
         ) from err
 
 
@@ -156,3 +191,4 @@ def async_setup_services(hass: HomeAssistant) -> None:
     hass.services.async_register(
         DOMAIN, SERVICE_MARK_DONE, _async_mark_done, schema=MARK_DONE_SCHEMA
     )
+    hass.services.async_register(DOMAIN, SERVICE_SNOOZE, _async_snooze, schema=SNOOZE_SCHEMA)

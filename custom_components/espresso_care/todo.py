@@ -3,7 +3,8 @@
 One item per due task, its ``uid`` the task (``backflush``, ``clean``, ``descale``), its summary
 the task's name from the ``task`` selector translations in strings.json (in Home Assistant's
 language, English where a translation is missing; the task key itself if none can be loaded).
-Completing an item marks the task done (source ``todo``); the item then leaves the list.
+A snoozed task that its rules make due stays on the list, with the snooze's end as its due
+date. Completing an item marks the task done (source ``todo``); the item then leaves the list.
 Items cannot be created, renamed or deleted.
 """
 
@@ -68,9 +69,10 @@ class EspressoCareMaintenanceList(EspressoCareEntity, TodoListEntity):
 
     @property
     def todo_items(self) -> list[TodoItem]:
-        """One item per due task, with the day rule's due date when that has passed.
+        """One item per due or snoozed-but-due task (the schedule's last evaluation).
 
-        Due as the ``_due`` binary sensors show it (the schedule's last evaluation).
+        Its due date is the snooze's end while snoozed, else the day rule's moment once that
+        has passed (none when due by shots only).
         """
         maintenance = self.runtime.maintenance
         now = dt_util.now()
@@ -79,11 +81,11 @@ class EspressoCareMaintenanceList(EspressoCareEntity, TodoListEntity):
                 summary=self._task_names.get(task, str(task)),
                 uid=str(task),
                 status=TodoItemStatus.NEEDS_ACTION,
-                # Overdue since the day rule's moment; none when due by shots only.
-                due=due_at if (due_at := status.due_at) is not None and due_at <= now else None,
+                due=status.snoozed_until
+                or (due_at if (due_at := status.due_at) is not None and due_at <= now else None),
             )
             for task in Task
-            if (status := maintenance.evaluated(task)).due
+            if (status := maintenance.evaluated(task)).due_by_rules
         ]
 
     def _shown_state(self) -> tuple[Any, ...]:

@@ -197,9 +197,9 @@ class TaskStatus:
     """When the days rule makes the task due, local time; ``None`` when it is disabled."""
     days_remaining: float | None
     """Days (of real elapsed time) until ``due_at``, 0 when passed; ``None`` when disabled."""
-    snoozed_until: datetime | None = None
+    snoozed_until: datetime | None
     """End of the task's snooze (local time) while one runs; ``due`` is then False."""
-    due_by_rules: bool = False
+    due_by_rules: bool
     """Whether the rules alone make the task due (``due`` unless snoozed)."""
 
 
