@@ -40,7 +40,7 @@ from custom_components.espresso_care.const import (
     EVENT_MAINTENANCE_DONE,
 )
 from custom_components.espresso_care.logbook import async_describe_events
-from custom_components.espresso_care.store import storage_key
+from custom_components.espresso_care.store import EspressoCareStore, storage_key
 
 from .common import PUMP_WATTS, STANDBY_WATTS, set_power, stored_data
 from .conftest import ENTRY_ID, POWER_ATTRIBUTES, POWER_SENSOR
@@ -589,7 +589,7 @@ async def test_failed_switch_on_aborts_without_timer(
 ) -> None:
     """A failing switch call: abort (switch_unavailable), retry the off, no timer left."""
     runtime = hass.config_entries.async_get_entry(ENTRY_ID).runtime_data
-    real = runtime.async_turn_backflush_switch
+    real = runtime.backflush.async_turn_switch
     calls: list[bool] = []
 
     async def flaky(on: bool, context: Any = None) -> None:
@@ -599,7 +599,7 @@ async def test_failed_switch_on_aborts_without_timer(
         await real(on, context)
 
     aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
-    with patch.object(runtime, "async_turn_backflush_switch", flaky):
+    with patch.object(runtime.backflush, "async_turn_switch", flaky):
         await _start(hass)
         await _wait(hass, freezer, 25)
     assert calls == [True, False, True, False, False]
@@ -616,7 +616,7 @@ async def test_failed_switch_off_between_cycles_aborts(
 ) -> None:
     """The off at the end of an on-period fails twice: abort rather than pump through."""
     runtime = hass.config_entries.async_get_entry(ENTRY_ID).runtime_data
-    real = runtime.async_turn_backflush_switch
+    real = runtime.backflush.async_turn_switch
     calls: list[bool] = []
 
     async def flaky(on: bool, context: Any = None) -> None:
@@ -626,7 +626,7 @@ async def test_failed_switch_off_between_cycles_aborts(
         await real(on, context)
 
     aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
-    with patch.object(runtime, "async_turn_backflush_switch", flaky):
+    with patch.object(runtime.backflush, "async_turn_switch", flaky):
         await _start(hass)
         await _wait(hass, freezer, 11)
         assert aborted[0].data["reason"] == "switch_unavailable"
@@ -658,23 +658,23 @@ async def test_stop_while_start_saves(hass: HomeAssistant, freezer: FrozenDateTi
     runtime = hass.config_entries.async_get_entry(ENTRY_ID).runtime_data
     recorder = Recorder(hass, RELAY)
     aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
-    real_save = runtime.async_save
+    real_save = EspressoCareStore.async_save
     saves = 0
 
-    async def save_with_stop() -> None:
+    async def save_with_stop(store: EspressoCareStore, data: Any) -> None:
         nonlocal saves
         saves += 1
         if saves == 1:
             await _stop(hass)
-        await real_save()
+        await real_save(store, data)
 
-    with patch.object(runtime, "async_save", save_with_stop):
+    with patch.object(EspressoCareStore, "async_save", save_with_stop):
         await _start(hass)
     await _wait(hass, freezer, 30)
     assert [event.data["reason"] for event in aborted] == ["stopped"]
     assert recorder.states == []
     assert hass.states.get(MACHINE_STATE).state != "backflushing"
-    assert not runtime.detector.paused
+    assert not runtime.shots.detector.paused
 
 
 @pytest.mark.usefixtures("machine")
@@ -683,7 +683,7 @@ async def test_hanging_switch_call_times_out(
 ) -> None:
     """A switch call that never returns fails after 10 s: abort, off, unload is not blocked."""
     runtime = hass.config_entries.async_get_entry(ENTRY_ID).runtime_data
-    real = runtime.async_turn_backflush_switch
+    real = runtime.backflush.async_turn_switch
     calls: list[bool] = []
 
     async def hanging(on: bool, context: Any = None) -> None:
@@ -693,7 +693,7 @@ async def test_hanging_switch_call_times_out(
         await real(on, context)
 
     aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
-    with patch.object(runtime, "async_turn_backflush_switch", hanging):
+    with patch.object(runtime.backflush, "async_turn_switch", hanging):
         await _start(hass)
         await _wait(hass, freezer, 19)
         # From here the call hangs: let time pass without waiting for every task to end.
@@ -715,7 +715,7 @@ async def test_hanging_switch_call_times_out(
 async def test_failed_first_switch_on(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
     """The very first on fails: translated error, aborted, detection resumed."""
     runtime = hass.config_entries.async_get_entry(ENTRY_ID).runtime_data
-    real = runtime.async_turn_backflush_switch
+    real = runtime.backflush.async_turn_switch
 
     async def failing_on(on: bool, context: Any = None) -> None:
         if on:
@@ -723,7 +723,7 @@ async def test_failed_first_switch_on(hass: HomeAssistant, freezer: FrozenDateTi
         await real(on, context)
 
     with (
-        patch.object(runtime, "async_turn_backflush_switch", failing_on),
+        patch.object(runtime.backflush, "async_turn_switch", failing_on),
         pytest.raises(HomeAssistantError) as err,
     ):
         await _start(hass)
@@ -971,13 +971,13 @@ async def test_diagnostics_include_runner(
     """The runner's state is part of the diagnostics."""
     runtime = hass.config_entries.async_get_entry(ENTRY_ID).runtime_data
     await _start(hass, cycles=2)
-    diagnostics = runtime.as_diagnostics()["backflush"]
+    diagnostics = runtime.backflush.as_diagnostics()
     assert diagnostics["switch"] == RELAY
     assert diagnostics["timer_armed"] is True
     assert diagnostics["run"]["state"] == "running"
     assert diagnostics["current_phase"] == "backflush"
     await _wait(hass, freezer, 30)
-    assert runtime.as_diagnostics()["backflush"]["run"]["state"] == "finished"
+    assert runtime.backflush.as_diagnostics()["run"]["state"] == "finished"
 
 
 # ------------------------------------------------------------------ maintenance, logbook

@@ -223,7 +223,7 @@ async def test_options_flow(hass: HomeAssistant, init_integration: MockConfigEnt
     assert isinstance(entry.options[CONF_BACKFLUSH_EVERY_SHOTS], int)
     # The entry was reloaded: the detector runs with the new settings.
     assert entry.state is ConfigEntryState.LOADED
-    settings = entry.runtime_data.settings
+    settings = entry.runtime_data.shots.settings
     assert (settings.machine_type, settings.shot_min_seconds, settings.shot_max_seconds) == (
         "dual_boiler",
         18.0,
@@ -259,7 +259,7 @@ async def test_options_flow_keeps_profile_shot_limits(
     await hass.async_block_till_done()
     assert CONF_SHOT_MIN_SECONDS not in entry.options
     assert CONF_SHOT_MAX_SECONDS not in entry.options
-    settings = entry.runtime_data.settings
+    settings = entry.runtime_data.shots.settings
     assert (settings.shot_min_seconds, settings.shot_max_seconds) == (
         dual.shot_min_seconds,
         dual.shot_max_seconds,
@@ -278,7 +278,7 @@ async def test_options_flow_keeps_profile_shot_limits(
     await hass.async_block_till_done()
     assert CONF_SHOT_MIN_SECONDS not in entry.options
     assert entry.options[CONF_SHOT_MAX_SECONDS] == 70.0
-    assert entry.runtime_data.settings.shot_max_seconds == 70.0
+    assert entry.runtime_data.shots.settings.shot_max_seconds == 70.0
 
 
 async def test_options_flow_errors(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:

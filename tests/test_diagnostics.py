@@ -32,7 +32,7 @@ async def test_diagnostics(
     assert diagnostics["options"] == dict(init_integration.options)
     assert diagnostics["settings"]["machine_type"] == "single_boiler"
     assert diagnostics["settings"]["shot_min_seconds"] == (
-        init_integration.runtime_data.settings.shot_min_seconds
+        init_integration.runtime_data.shots.settings.shot_min_seconds
     )
     assert diagnostics["maintenance_intervals"] == {
         "backflush_every_shots": 20,

@@ -248,7 +248,7 @@ async def test_follows_renamed_power_sensor(
     await hass.async_block_till_done()
     assert config_entry.options[CONF_POWER_SENSOR] == "sensor.machine_power"
     assert config_entry.state is ConfigEntryState.LOADED
-    assert config_entry.runtime_data.power_sensor == "sensor.machine_power"
+    assert config_entry.runtime_data.shots.power_sensor == "sensor.machine_power"
     assert not ir.async_get(hass).async_get_issue(DOMAIN, f"{ENTRY_ID}_power_sensor_missing")
 
     freezer.tick(10)
@@ -322,4 +322,4 @@ async def test_follows_renamed_switch(
     await hass.async_block_till_done()
     assert config_entry.options[CONF_BACKFLUSH_SWITCH] == "switch.espresso_pump"
     assert config_entry.state is ConfigEntryState.LOADED
-    assert config_entry.runtime_data.backflush_switch == "switch.espresso_pump"
+    assert config_entry.runtime_data.backflush.switch == "switch.espresso_pump"

@@ -33,8 +33,9 @@ from custom_components.espresso_care.const import (
     EVENT_MAINTENANCE_DUE,
 )
 from custom_components.espresso_care.engine.maintenance import Task
-from custom_components.espresso_care.maintenance import drift_threshold, parse_last_done
+from custom_components.espresso_care.maintenance_tracker import drift_threshold
 from custom_components.espresso_care.store import storage_key
+from custom_components.espresso_care.validation import parse_last_done
 
 from .common import PUMP_WATTS, STANDBY_WATTS, pass_time, pull_shot, set_power, stored_data
 from .conftest import ENTRY_ID, PLUG_SWITCH
@@ -566,7 +567,7 @@ async def test_due_events_wait_for_start(
     events = capture(hass, EVENT_MAINTENANCE_DUE)
     hass.set_state(hass.state.starting)
     await setup(hass, config_entry)
-    await config_entry.runtime_data.async_adjust_shots(1)
+    await config_entry.runtime_data.shots.async_adjust_shots(1)
     await hass.async_block_till_done()
     assert hass.states.get(due("backflush")).state == STATE_ON
     assert events == []

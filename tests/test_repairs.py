@@ -143,7 +143,7 @@ async def test_fix_power_sensor(
     await hass.async_block_till_done()
     assert config_entry.options[CONF_POWER_SENSOR] == "sensor.new_plug_power"
     assert config_entry.state is ConfigEntryState.LOADED
-    assert config_entry.runtime_data.power_sensor == "sensor.new_plug_power"
+    assert config_entry.runtime_data.shots.power_sensor == "sensor.new_plug_power"
     assert issue_registry.async_get_issue(DOMAIN, POWER_ISSUE) is None
     assert hass.states.get("sensor.espresso_machine_total_shots").state == "0"
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from unittest.mock import patch
 
 import pytest
-from pytest_homeassistant_custom_component.common import async_mock_service
+from pytest_homeassistant_custom_component.common import async_capture_events, async_mock_service
 
-from custom_components.espresso_care.const import CONF_BACKFLUSH_SWITCH
+from custom_components.espresso_care.const import CONF_BACKFLUSH_SWITCH, EVENT_BACKFLUSH_DETECTED
 
 from .common import PUMP_WATTS, STANDBY_WATTS, pass_time, pull_shot, set_power
 from .conftest import PLUG_SWITCH
@@ -33,13 +32,13 @@ async def test_paused_detection_counts_nothing(
 ) -> None:
     """Pump runs while detection is paused (automated backflush) are not shots."""
     runtime = init_integration.runtime_data
-    runtime.pause_detection()
+    runtime.shots.pause_detection()
     assert hass.states.get(MACHINE_STATE).state == "backflushing"
-    assert runtime.as_diagnostics()["detector"]["paused"] is True
+    assert runtime.shots.as_diagnostics()["detector"]["paused"] is True
     await pull_shot(hass, freezer)
     assert hass.states.get(TOTAL).state == "0"
 
-    runtime.resume_detection()
+    runtime.shots.resume_detection()
     assert hass.states.get(MACHINE_STATE).state != "backflushing"
     await pull_shot(hass, freezer)
     assert hass.states.get(TOTAL).state == "1"
@@ -66,8 +65,8 @@ async def test_turn_backflush_switch(
     turn_off = async_mock_service(hass, domain, "turn_off")
 
     runtime = config_entry.runtime_data
-    await runtime.async_turn_backflush_switch(True)
-    await runtime.async_turn_backflush_switch(False)
+    await runtime.backflush.async_turn_switch(True)
+    await runtime.backflush.async_turn_switch(False)
     assert [call.data["entity_id"] for call in turn_on] == [switch]
     assert [call.data["entity_id"] for call in turn_off] == [switch]
 
@@ -83,25 +82,22 @@ async def test_turn_backflush_switch_without_switch(
     )
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     with pytest.raises(RuntimeError):
-        await config_entry.runtime_data.async_turn_backflush_switch(True)
+        await config_entry.runtime_data.backflush.async_turn_switch(True)
 
 
 async def test_manual_backflush_is_not_a_shot(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_integration: MockConfigEntry
 ) -> None:
-    """A manual backflush (short pump pulses) reaches the backflush hook, not the counters."""
+    """A manual backflush (short pump pulses) reaches the maintenance schedule, not the counters."""
     hass.states.async_set(PLUG_SWITCH, "on")
-    with patch.object(
-        type(init_integration.runtime_data), "_on_backflush_detected", autospec=True
-    ) as on_backflush:
-        for _ in range(6):
-            await set_power(hass, freezer, PUMP_WATTS, after=8)
-            await set_power(hass, freezer, STANDBY_WATTS, after=7)
-        await pass_time(hass, freezer, 60)
+    detected = async_capture_events(hass, EVENT_BACKFLUSH_DETECTED)
+    for _ in range(6):
+        await set_power(hass, freezer, PUMP_WATTS, after=8)
+        await set_power(hass, freezer, STANDBY_WATTS, after=7)
+    await pass_time(hass, freezer, 60)
     assert hass.states.get(TOTAL).state == "0"
-    assert on_backflush.call_count == 1
-    event = on_backflush.call_args.args[1]
-    assert event.pulses == 6
+    assert len(detected) == 1
+    assert detected[0].data["pulses"] == 6
     # The switch's state changes that are no removal leave the repair issues alone.
     hass.states.async_set(PLUG_SWITCH, "off")
     await hass.async_block_till_done()

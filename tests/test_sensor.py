@@ -91,7 +91,7 @@ async def test_device(
             "average_shot_duration",
             "machine_state",
             "brewing",
-            # Maintenance (issue 4).
+            # Maintenance.
             *(f"shots_since_{task}" for task in ("backflush", "clean", "descale")),
             *(f"{task}_last_done" for task in ("backflush", "clean", "descale")),
             *(f"{task}_due" for task in ("backflush", "clean", "descale")),
@@ -166,7 +166,9 @@ async def test_entities_written_only_when_changed(
         callback(lambda event: reported.append(event.data["entity_id"])),
         event_filter=is_ours,
     )
-    init_integration.runtime_data.async_update_listeners()
+    data = init_integration.runtime_data
+    for part in (data.shots, data.maintenance, data.backflush):
+        part.coordinator.async_update_listeners()
     await hass.async_block_till_done()
     assert not changed
 
@@ -264,7 +266,7 @@ async def test_repeated_reports_keep_time(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_integration: MockConfigEntry
 ) -> None:
     """A plug re-reporting the same value (state_reported) is fed to the detector."""
-    detector = init_integration.runtime_data.detector
+    detector = init_integration.runtime_data.shots.detector
     await set_power(hass, freezer, PUMP_WATTS, after=10)
     for _ in range(5):
         await set_power(hass, freezer, PUMP_WATTS, after=5)

@@ -9,6 +9,7 @@ from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.helper_integration import async_handle_source_entity_changes
 
+from .backflush_runner import BackflushHooks, BackflushRunner
 from .const import (
     CONF_BACKFLUSH_SWITCH,
     CONF_MACHINE_TYPE,
@@ -16,17 +17,24 @@ from .const import (
     CONF_SHOT_MAX_SECONDS,
     CONF_SHOT_MIN_SECONDS,
     DOMAIN,
+    MAINTENANCE_SOURCE_BACKFLUSH_ROUTINE,
     PLATFORMS,
 )
+from .data import EspressoCareConfigEntry, EspressoCareData
+from .device import async_follow_power_sensor_device, async_update_device, machine_device_info
 from .engine.profiles import DetectorSettings, settings_for
-from .repairs import async_delete_entry_issues
-from .runtime import EspressoCareConfigEntry, EspressoCareRuntime
+from .maintenance_tracker import MaintenanceTracker
+from .repairs import SourceIssues, async_delete_entry_issues
 from .services import async_setup_services
-from .store import EspressoCareStore, StoredDataTooNewError
+from .shot_counter import ShotCounter, ShotHooks
+from .store import EntrySaver, EspressoCareStore, StoredDataTooNewError
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.typing import ConfigType
+
+    from .engine.maintenance import Task
+    from .store import StoredData
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -67,17 +75,84 @@ async def async_setup_entry(hass: HomeAssistant, entry: EspressoCareConfigEntry)
             translation_domain=DOMAIN, translation_key="storage_too_new"
         ) from err
 
-    runtime = EspressoCareRuntime(hass, entry, store, stored, settings)
-    entry.runtime_data = runtime
+    data = _async_build_parts(hass, entry, store, stored, settings)
+    entry.runtime_data = data
 
     for option in (CONF_POWER_SENSOR, CONF_BACKFLUSH_SWITCH):
         if option in entry.options:
             _async_follow_source(hass, entry, option)
+    async_follow_power_sensor_device(hass, entry)
 
-    runtime.async_start()
+    data.issues.async_start()
+    data.shots.async_start()
+    data.backflush.async_start()
+    data.maintenance.async_start()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    runtime.async_update_device()
+    async_update_device(hass, entry, data.device_info)
     return True
+
+
+def _async_build_parts(
+    hass: HomeAssistant,
+    entry: EspressoCareConfigEntry,
+    store: EspressoCareStore,
+    stored: StoredData,
+    settings: DetectorSettings,
+) -> EspressoCareData:
+    """Create the parts of one machine and wire them through their callbacks."""
+    saver = EntrySaver(hass, entry, store)
+    issues = SourceIssues(hass, entry)
+    maintenance = MaintenanceTracker(
+        hass,
+        entry,
+        stored.get("maintenance"),
+        stored["recent_durations"],
+        save=saver.async_save,
+        schedule_save=saver.async_schedule_save,
+    )
+
+    async def routine_finished(task: Task) -> None:
+        await maintenance.async_mark_done(task, source=MAINTENANCE_SOURCE_BACKFLUSH_ROUTINE)
+
+    backflush = BackflushRunner(
+        hass,
+        entry,
+        stored.get("backflush_run"),
+        BackflushHooks(
+            is_brewing=lambda: shots.brewing,
+            pause_detection=lambda: shots.pause_detection(),
+            resume_detection=lambda: shots.resume_detection(),
+            on_finished=routine_finished,
+            save=saver.async_save,
+            schedule_save=saver.async_schedule_save,
+        ),
+    )
+    shots = ShotCounter(
+        hass,
+        entry,
+        settings,
+        stored,
+        ShotHooks(
+            save=saver.async_save,
+            schedule_save=saver.async_schedule_save,
+            on_shot=lambda shot: maintenance.record_shot(shot.duration),
+            on_backflush_detected=maintenance.backflush_detected,
+            on_shots_adjusted=maintenance.adjust_shots,
+            on_power=backflush.observe_power,
+            on_source_presence_changed=lambda: issues.async_check(CONF_POWER_SENSOR),
+        ),
+    )
+    saver.add_slice(shots.as_stored)
+    saver.add_slice(lambda: {"maintenance": maintenance.as_stored()})
+    saver.add_slice(backflush.as_stored_slice)
+    return EspressoCareData(
+        shots=shots,
+        maintenance=maintenance,
+        backflush=backflush,
+        issues=issues,
+        saver=saver,
+        device_info=machine_device_info(hass, entry),
+    )
 
 
 def _async_follow_source(hass: HomeAssistant, entry: EspressoCareConfigEntry, option: str) -> None:
@@ -86,7 +161,7 @@ def _async_follow_source(hass: HomeAssistant, entry: EspressoCareConfigEntry, op
     ``source_device_id`` is None on purpose: our entities live on our own device, with the
     plug's device as ``via_device``, so they are never moved onto the plug's device, and our
     config entry is never added to it. A power sensor moved to another device reloads the
-    entry from the runtime, which recomputes the ``via_device`` link.
+    entry (``device.async_follow_power_sensor_device``), which recomputes the link.
     """
 
     def set_source_entity_id_or_uuid(source_entity_id: str) -> None:
@@ -96,7 +171,7 @@ def _async_follow_source(hass: HomeAssistant, entry: EspressoCareConfigEntry, op
         hass.config_entries.async_schedule_reload(entry.entry_id)
 
     async def source_entity_removed() -> None:
-        entry.runtime_data.async_source_removed(option)
+        entry.runtime_data.issues.async_check(option, removed=True)
 
     entry.async_on_unload(
         async_handle_source_entity_changes(

@@ -11,17 +11,18 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 
-from . import maintenance
 from .engine.maintenance import Task
 from .entity import EspressoCareEntity, EspressoCareEntityDescription
+from .maintenance_tracker import snooze_attributes
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+    from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
-    from .runtime import EspressoCareConfigEntry, EspressoCareRuntime
+    from .data import EspressoCareConfigEntry, EspressoCareData
 
 PARALLEL_UPDATES = 0
 
@@ -30,10 +31,24 @@ PARALLEL_UPDATES = 0
 class EspressoCareBinarySensorEntityDescription(
     EspressoCareEntityDescription, BinarySensorEntityDescription
 ):
-    """A binary sensor reading its value from the runtime."""
+    """A binary sensor reading its value from the machine's parts."""
 
-    is_on_fn: Callable[[EspressoCareRuntime], bool | None]
-    attributes_fn: Callable[[EspressoCareRuntime], dict[str, Any]] | None = None
+    is_on_fn: Callable[[EspressoCareData], bool | None]
+    attributes_fn: Callable[[EspressoCareData], dict[str, Any]] | None = None
+
+
+def _maintenance(data: EspressoCareData) -> DataUpdateCoordinator[Any]:
+    return data.maintenance.coordinator
+
+
+def _due(task: Task) -> Callable[[EspressoCareData], bool]:
+    """Read whether ``task`` is due, not while snoozed (the schedule's last evaluation)."""
+    return lambda data: data.maintenance.evaluated(task).due
+
+
+def _snoozed(task: Task) -> Callable[[EspressoCareData], dict[str, Any]]:
+    """Read until when ``task`` is snoozed."""
+    return lambda data: snooze_attributes(data.maintenance.evaluated(task))
 
 
 BINARY_SENSORS: tuple[EspressoCareBinarySensorEntityDescription, ...] = (
@@ -41,17 +56,18 @@ BINARY_SENSORS: tuple[EspressoCareBinarySensorEntityDescription, ...] = (
         key="brewing",
         translation_key="brewing",
         device_class=BinarySensorDeviceClass.RUNNING,
-        is_on_fn=lambda runtime: runtime.brewing,
+        is_on_fn=lambda data: data.shots.brewing,
     ),
-    # Maintenance (issue 4): one "due" problem per task, and the shot time drift.
+    # One "due" problem per task, and the shot time drift.
     *(
         EspressoCareBinarySensorEntityDescription(
             key=f"{task}_due",
             translation_key=f"{task}_due",
             device_class=BinarySensorDeviceClass.PROBLEM,
+            coordinator_fn=_maintenance,
             available_fn=lambda _: True,
-            is_on_fn=maintenance.due_fn(task),
-            attributes_fn=maintenance.snooze_attributes_fn(task),
+            is_on_fn=_due(task),
+            attributes_fn=_snoozed(task),
         )
         for task in Task
     ),
@@ -59,9 +75,10 @@ BINARY_SENSORS: tuple[EspressoCareBinarySensorEntityDescription, ...] = (
         key="shot_time_drift",
         translation_key="shot_time_drift",
         device_class=BinarySensorDeviceClass.PROBLEM,
+        coordinator_fn=_maintenance,
         available_fn=lambda _: True,
-        is_on_fn=lambda runtime: runtime.maintenance.drift.is_drifting,
-        attributes_fn=lambda runtime: runtime.maintenance.drift_attributes,
+        is_on_fn=lambda data: data.maintenance.drift.is_drifting,
+        attributes_fn=lambda data: data.maintenance.drift_attributes,
     ),
 )
 
@@ -72,11 +89,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the binary sensors of one machine."""
-    runtime = entry.runtime_data
+    data = entry.runtime_data
     async_add_entities(
-        EspressoCareBinarySensor(runtime, description)
+        EspressoCareBinarySensor(data, description)
         for description in BINARY_SENSORS
-        if description.exists_fn(runtime)
+        if description.exists_fn(data)
     )
 
 
@@ -87,15 +104,15 @@ class EspressoCareBinarySensor(EspressoCareEntity, BinarySensorEntity):
 
     @property
     def is_on(self) -> bool | None:
-        """State from the runtime."""
-        return self.entity_description.is_on_fn(self.runtime)
+        """State from the machine's part."""
+        return self.entity_description.is_on_fn(self.data)
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
-        """Attributes from the runtime (a snooze's end, the shot time drift's durations)."""
+        """Extra attributes (a snooze's end, the shot time drift's durations)."""
         if self.entity_description.attributes_fn is None:
             return None
-        return self.entity_description.attributes_fn(self.runtime)
+        return self.entity_description.attributes_fn(self.data)
 
     def _shown_state(self) -> tuple[Any, ...]:
         """Return availability, state and attributes."""

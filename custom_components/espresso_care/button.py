@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
 
-from . import maintenance
 from .const import SOURCE_BUTTON
 from .engine.maintenance import Task
 from .entity import EspressoCareEntity, EspressoCareEntityDescription
@@ -18,37 +17,48 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-    from .runtime import EspressoCareConfigEntry, EspressoCareRuntime
+    from .data import EspressoCareConfigEntry, EspressoCareData
 
 PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
 class EspressoCareButtonEntityDescription(EspressoCareEntityDescription, ButtonEntityDescription):
-    """A button acting on the runtime."""
+    """A button acting on one of the machine's parts."""
 
-    press_fn: Callable[[EspressoCareRuntime], Awaitable[None]]
+    press_fn: Callable[[EspressoCareData], Awaitable[None]]
 
 
-async def _arm_backflush(runtime: EspressoCareRuntime) -> None:
-    runtime.backflush.arm()
+async def _arm_backflush(data: EspressoCareData) -> None:
+    data.backflush.arm()
+
+
+def _mark_done(task: Task) -> Callable[[EspressoCareData], Awaitable[None]]:
+    """Mark ``task`` done now."""
+
+    async def mark_done(data: EspressoCareData) -> None:
+        await data.maintenance.async_mark_done(task, source=SOURCE_BUTTON)
+
+    return mark_done
 
 
 BUTTONS: tuple[EspressoCareButtonEntityDescription, ...] = (
     EspressoCareButtonEntityDescription(
         key="arm_backflush",
         translation_key="arm_backflush",
-        exists_fn=lambda runtime: runtime.backflush_switch is not None,
-        available_fn=lambda runtime: True,
+        coordinator_fn=lambda data: data.backflush.coordinator,
+        exists_fn=lambda data: data.backflush.switch is not None,
+        available_fn=lambda _: True,
         press_fn=_arm_backflush,
     ),
-    # Maintenance (issue 4): tick a task off.
+    # Tick a maintenance task off.
     *(
         EspressoCareButtonEntityDescription(
             key=f"mark_{task}_done",
             translation_key=f"mark_{task}_done",
-            available_fn=lambda runtime: True,
-            press_fn=maintenance.mark_done_fn(task, SOURCE_BUTTON),
+            coordinator_fn=lambda data: data.maintenance.coordinator,
+            available_fn=lambda _: True,
+            press_fn=_mark_done(task),
         )
         for task in Task
     ),
@@ -61,11 +71,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the buttons of one machine."""
-    runtime = entry.runtime_data
+    data = entry.runtime_data
     async_add_entities(
-        EspressoCareButton(runtime, description)
+        EspressoCareButton(data, description)
         for description in BUTTONS
-        if description.exists_fn(runtime)
+        if description.exists_fn(data)
     )
 
 
@@ -76,4 +86,4 @@ class EspressoCareButton(EspressoCareEntity, ButtonEntity):
 
     async def async_press(self) -> None:
         """Do what the description says."""
-        await self.entity_description.press_fn(self.runtime)
+        await self.entity_description.press_fn(self.data)

@@ -11,14 +11,8 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
-from homeassistant.const import (
-    ATTR_DEVICE_CLASS,
-    ATTR_UNIT_OF_MEASUREMENT,
-    STATE_UNAVAILABLE,
-    STATE_UNKNOWN,
-)
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import entity_registry as er, selector
+from homeassistant.helpers import selector
 import voluptuous as vol
 
 from .const import (
@@ -44,12 +38,10 @@ from .const import (
     MAX_INTERVAL_SHOTS,
     MAX_SHOT_TIME_DRIFT_PERCENT,
     MIN_SHOT_TIME_DRIFT_PERCENT,
-    POWER_UNITS,
     SWITCH_ROLES,
 )
 from .engine.profiles import MACHINE_TYPES, settings_for
-from .engine.units import to_watts
-from .maintenance import last_done_errors
+from .validation import last_done_errors, validate_power_sensor
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -108,7 +100,7 @@ def _interval_selector(maximum: int) -> selector.NumberSelector:
     )
 
 
-# Maintenance (issue 4): drift sensitivity, detected backflushes, last-done dates.
+# Maintenance: drift sensitivity, detected backflushes, last-done dates.
 MAINTENANCE_OPTIONS: dict[Any, Any] = {
     vol.Optional(CONF_SHOT_TIME_DRIFT_PERCENT): selector.NumberSelector(
         selector.NumberSelectorConfig(
@@ -136,44 +128,6 @@ OPTIONS_SCHEMA = SOURCES_SCHEMA.extend(
         **MAINTENANCE_OPTIONS,
     }
 ).extend({vol.Optional(CONF_REQUIRE_ARMING, default=False): selector.BooleanSelector()})
-
-
-def power_sensor_error(hass: HomeAssistant, entity_id: str) -> str | None:
-    """Return why ``entity_id`` cannot be the power sensor, None when it can.
-
-    A sensor that is currently unavailable (or not loaded yet) is accepted when its unit and
-    device class, from its state or its entity registry entry, say it measures power in W/kW.
-    """
-    state = hass.states.get(entity_id)
-    registry_entry = er.async_get(hass).async_get(entity_id)
-    if state is None and registry_entry is None:
-        return "entity_not_found"
-    attributes: Mapping[str, Any] = state.attributes if state is not None else {}
-    unit = attributes.get(ATTR_UNIT_OF_MEASUREMENT)
-    device_class = attributes.get(ATTR_DEVICE_CLASS)
-    if registry_entry is not None:
-        unit = unit or registry_entry.unit_of_measurement
-        device_class = (
-            device_class or registry_entry.device_class or registry_entry.original_device_class
-        )
-    if unit not in POWER_UNITS or device_class not in (None, SensorDeviceClass.POWER):
-        return "not_power_sensor"
-    if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
-        return None
-    if to_watts(state.state, unit) is None:
-        return "not_power_sensor"
-    return None
-
-
-def validate_power_sensor(hass: HomeAssistant, entity_id: str, entry_id: str | None) -> str | None:
-    """Return the error key for a power sensor chosen for entry ``entry_id``, None if fine."""
-    if any(
-        entry.options.get(CONF_POWER_SENSOR) == entity_id
-        for entry in hass.config_entries.async_entries(DOMAIN, include_ignore=False)
-        if entry.entry_id != entry_id
-    ):
-        return "already_configured"
-    return power_sensor_error(hass, entity_id)
 
 
 def _sources_errors(

@@ -53,7 +53,7 @@ MAINTENANCE_DEFAULTS: Final[dict[str, int]] = {
 MAX_INTERVAL_SHOTS: Final = 1000
 MAX_INTERVAL_DAYS: Final = 730
 
-# Maintenance options besides the intervals (issue 4).
+# Maintenance options besides the intervals.
 CONF_BACKFLUSH_LAST_DONE: Final = "backflush_last_done"
 CONF_CLEAN_LAST_DONE: Final = "clean_last_done"
 CONF_DESCALE_LAST_DONE: Final = "descale_last_done"
@@ -99,7 +99,7 @@ ADJUST_SHOTS_LIMIT: Final = 50
 SERVICE_MARK_DONE: Final = "mark_done"
 ATTR_WHEN: Final = "when"
 
-# Maintenance events (issue 4); ``task`` is ATTR_TASK.
+# Maintenance events; ``task`` is ATTR_TASK.
 EVENT_MAINTENANCE_DUE: Final = "espresso_care_maintenance_due"
 EVENT_MAINTENANCE_DONE: Final = "espresso_care_maintenance_done"
 EVENT_BACKFLUSH_DETECTED: Final = "espresso_care_backflush_detected"
@@ -129,7 +129,7 @@ RECENT_EVENTS: Final = 20
 ISSUE_POWER_SENSOR_MISSING: Final = "power_sensor_missing"
 ISSUE_BACKFLUSH_SWITCH_MISSING: Final = "backflush_switch_missing"
 
-# Automated backflush (issue 5).
+# Automated backflush.
 SERVICE_START_BACKFLUSH: Final = "start_backflush"
 SERVICE_STOP_BACKFLUSH: Final = "stop_backflush"
 EVENT_BACKFLUSH_STARTED: Final = "espresso_care_backflush_started"

@@ -3,7 +3,7 @@
 When the power sensor or the backflush switch is gone from both the entity registry and the
 state machine, a fixable issue is raised. Its repair flow asks for a replacement (the switch
 may also be left empty to stop using one), stores it in the entry's options and reloads the
-entry. The issue is cleared by the runtime as soon as the entity exists again.
+entry. ``SourceIssues`` clears the issue as soon as the entity exists again.
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast
 
 from homeassistant.components.repairs import RepairsFlow
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir, selector
+from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.helpers.start import async_at_started
 import voluptuous as vol
 
-from .config_flow import validate_power_sensor
 from .const import (
     CONF_BACKFLUSH_SWITCH,
     CONF_POWER_SENSOR,
@@ -23,12 +24,11 @@ from .const import (
     ISSUE_BACKFLUSH_SWITCH_MISSING,
     ISSUE_POWER_SENSOR_MISSING,
 )
+from .validation import source_exists, validate_power_sensor
 
 if TYPE_CHECKING:
     from homeassistant import data_entry_flow
     from homeassistant.config_entries import ConfigEntry
-
-    from .runtime import EspressoCareConfigEntry
 
 ISSUE_OPTIONS = {
     ISSUE_POWER_SENSOR_MISSING: CONF_POWER_SENSOR,
@@ -72,6 +72,53 @@ def async_delete_entry_issues(hass: HomeAssistant, entry_id: str) -> None:
         async_delete_source_issue(hass, entry_id, key)
 
 
+OPTION_ISSUES = {option: key for key, option in ISSUE_OPTIONS.items()}
+
+
+class SourceIssues:
+    """Raises and clears the repair issues of one entry's source entities."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        """Watch the sources configured in ``entry``'s options."""
+        self._hass = hass
+        self._entry = entry
+
+    @callback
+    def async_start(self) -> None:
+        """Check both sources once started; follow the switch's state appearing or vanishing.
+
+        The power sensor's state is followed by the shot counter, which calls
+        ``async_check(CONF_POWER_SENSOR)``.
+        """
+        entry = self._entry
+        if switch := entry.options.get(CONF_BACKFLUSH_SWITCH):
+            entry.async_on_unload(
+                async_track_state_change_event(self._hass, switch, self._async_switch_changed)
+            )
+        entry.async_on_unload(async_at_started(self._hass, self._async_check_all))
+
+    @callback
+    def _async_switch_changed(self, event: Event[EventStateChangedData]) -> None:
+        if event.data["new_state"] is None or event.data["old_state"] is None:
+            self.async_check(CONF_BACKFLUSH_SWITCH)
+
+    @callback
+    def _async_check_all(self, hass: HomeAssistant) -> None:
+        for option in OPTION_ISSUES:
+            if option in self._entry.options:
+                self.async_check(option)
+
+    @callback
+    def async_check(self, option: str, *, removed: bool = False) -> None:
+        """Raise or clear the repair issue of one source entity (``removed``: it is gone)."""
+        entity_id: str = self._entry.options[option]
+        key = OPTION_ISSUES[option]
+        if not removed and source_exists(self._hass, entity_id):
+            async_delete_source_issue(self._hass, self._entry.entry_id, key)
+        else:
+            async_create_source_issue(self._hass, self._entry, key, entity_id)
+
+
 class SourceEntityRepairFlow(RepairsFlow):
     """Ask for a replacement of a source entity that no longer exists."""
 
@@ -90,9 +137,7 @@ class SourceEntityRepairFlow(RepairsFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> data_entry_flow.FlowResult:
         """Pick another entity and reload the entry."""
-        entry: EspressoCareConfigEntry | None = self.hass.config_entries.async_get_entry(
-            self._entry_id
-        )
+        entry = self.hass.config_entries.async_get_entry(self._entry_id)
         if entry is None:
             return self.async_abort(reason="entry_removed")
         option = ISSUE_OPTIONS[self._key]

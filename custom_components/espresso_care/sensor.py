@@ -13,10 +13,10 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import PERCENTAGE, UnitOfTime
 
-from . import maintenance
 from .engine.events import MachineState
 from .engine.maintenance import Task
 from .entity import EspressoCareEntity, EspressoCareEntityDescription
+from .maintenance_tracker import status_attributes
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -26,19 +26,39 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
     from homeassistant.helpers.typing import StateType
+    from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
-    from .runtime import EspressoCareConfigEntry, EspressoCareRuntime
+    from .data import EspressoCareConfigEntry, EspressoCareData
 
 PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
 class EspressoCareSensorEntityDescription(EspressoCareEntityDescription, SensorEntityDescription):
-    """A sensor reading its value from the runtime."""
+    """A sensor reading its value from the machine's parts."""
 
-    value_fn: Callable[[EspressoCareRuntime], StateType | datetime]
-    last_reset_fn: Callable[[EspressoCareRuntime], datetime | None] | None = None
-    attributes_fn: Callable[[EspressoCareRuntime], dict[str, Any]] | None = None
+    value_fn: Callable[[EspressoCareData], StateType | datetime]
+    last_reset_fn: Callable[[EspressoCareData], datetime | None] | None = None
+    attributes_fn: Callable[[EspressoCareData], dict[str, Any]] | None = None
+
+
+def _maintenance(data: EspressoCareData) -> DataUpdateCoordinator[Any]:
+    return data.maintenance.coordinator
+
+
+def _shots_since(task: Task) -> Callable[[EspressoCareData], int]:
+    """Read the shots pulled since ``task`` was last done (the schedule's last evaluation)."""
+    return lambda data: data.maintenance.evaluated(task).shots_since
+
+
+def _last_done(task: Task) -> Callable[[EspressoCareData], datetime]:
+    """Read when ``task`` was last done."""
+    return lambda data: data.maintenance.evaluated(task).last_done
+
+
+def _remaining(task: Task) -> Callable[[EspressoCareData], dict[str, Any]]:
+    """Read shots and days remaining until ``task`` is due, and when the days rule is."""
+    return lambda data: status_attributes(data.maintenance.evaluated(task))
 
 
 SENSORS: tuple[EspressoCareSensorEntityDescription, ...] = (
@@ -46,14 +66,14 @@ SENSORS: tuple[EspressoCareSensorEntityDescription, ...] = (
         key="total_shots",
         translation_key="total_shots",
         state_class=SensorStateClass.TOTAL_INCREASING,
-        value_fn=lambda runtime: runtime.total_shots,
+        value_fn=lambda data: data.shots.total_shots,
     ),
     EspressoCareSensorEntityDescription(
         key="shots_today",
         translation_key="shots_today",
         state_class=SensorStateClass.TOTAL,
-        value_fn=lambda runtime: runtime.shots_today,
-        last_reset_fn=lambda runtime: runtime.today_start,
+        value_fn=lambda data: data.shots.shots_today,
+        last_reset_fn=lambda data: data.shots.today_start,
     ),
     EspressoCareSensorEntityDescription(
         key="last_shot_duration",
@@ -62,7 +82,7 @@ SENSORS: tuple[EspressoCareSensorEntityDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfTime.SECONDS,
         suggested_display_precision=1,
-        value_fn=lambda runtime: runtime.last_shot_duration,
+        value_fn=lambda data: data.shots.last_shot_duration,
     ),
     EspressoCareSensorEntityDescription(
         key="average_shot_duration",
@@ -71,8 +91,8 @@ SENSORS: tuple[EspressoCareSensorEntityDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfTime.SECONDS,
         suggested_display_precision=1,
-        value_fn=lambda runtime: (
-            None if (average := runtime.average_shot_duration) is None else round(average, 1)
+        value_fn=lambda data: (
+            None if (average := data.shots.average_shot_duration) is None else round(average, 1)
         ),
     ),
     EspressoCareSensorEntityDescription(
@@ -80,28 +100,30 @@ SENSORS: tuple[EspressoCareSensorEntityDescription, ...] = (
         translation_key="machine_state",
         device_class=SensorDeviceClass.ENUM,
         options=[state.value for state in MachineState],
-        value_fn=lambda runtime: runtime.machine_state.value,
+        value_fn=lambda data: data.shots.machine_state.value,
     ),
     EspressoCareSensorEntityDescription(
         key="backflush_progress",
         translation_key="backflush_progress",
         native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
-        exists_fn=lambda runtime: runtime.backflush_switch is not None,
-        available_fn=lambda runtime: True,
-        value_fn=lambda runtime: runtime.backflush.progress,
-        attributes_fn=lambda runtime: runtime.backflush.attributes(),
+        coordinator_fn=lambda data: data.backflush.coordinator,
+        exists_fn=lambda data: data.backflush.switch is not None,
+        available_fn=lambda _: True,
+        value_fn=lambda data: data.backflush.progress,
+        attributes_fn=lambda data: data.backflush.attributes(),
     ),
-    # Maintenance (issue 4): shots since each task, with shots/days remaining, and last done.
+    # Shots since each task, with shots/days remaining, and when it was last done.
     *(
         EspressoCareSensorEntityDescription(
             key=f"shots_since_{task}",
             translation_key=f"shots_since_{task}",
             state_class=SensorStateClass.TOTAL,
+            coordinator_fn=_maintenance,
             available_fn=lambda _: True,
-            value_fn=maintenance.shots_since_fn(task),
-            last_reset_fn=maintenance.last_done_fn(task),
-            attributes_fn=maintenance.attributes_fn(task),
+            value_fn=_shots_since(task),
+            last_reset_fn=_last_done(task),
+            attributes_fn=_remaining(task),
         )
         for task in Task
     ),
@@ -110,8 +132,9 @@ SENSORS: tuple[EspressoCareSensorEntityDescription, ...] = (
             key=f"{task}_last_done",
             translation_key=f"{task}_last_done",
             device_class=SensorDeviceClass.TIMESTAMP,
+            coordinator_fn=_maintenance,
             available_fn=lambda _: True,
-            value_fn=maintenance.last_done_fn(task),
+            value_fn=_last_done(task),
         )
         for task in Task
     ),
@@ -124,11 +147,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors of one machine."""
-    runtime = entry.runtime_data
+    data = entry.runtime_data
     async_add_entities(
-        EspressoCareSensor(runtime, description)
+        EspressoCareSensor(data, description)
         for description in SENSORS
-        if description.exists_fn(runtime)
+        if description.exists_fn(data)
     )
 
 
@@ -139,22 +162,22 @@ class EspressoCareSensor(EspressoCareEntity, SensorEntity):
 
     @property
     def native_value(self) -> StateType | datetime:
-        """Value from the runtime."""
-        return self.entity_description.value_fn(self.runtime)
+        """Value from the machine's part."""
+        return self.entity_description.value_fn(self.data)
 
     @property
     def last_reset(self) -> datetime | None:
         """Start of the counting period (``shots_today``)."""
         if self.entity_description.last_reset_fn is None:
             return None
-        return self.entity_description.last_reset_fn(self.runtime)
+        return self.entity_description.last_reset_fn(self.data)
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
-        """Attributes from the runtime (the backflush progress: phase, cycle...)."""
+        """Extra attributes (the backflush progress: phase, cycle...)."""
         if self.entity_description.attributes_fn is None:
             return None
-        return self.entity_description.attributes_fn(self.runtime)
+        return self.entity_description.attributes_fn(self.data)
 
     def _shown_state(self) -> tuple[Any, ...]:
         """Return availability, value, start of the counting period and attributes."""

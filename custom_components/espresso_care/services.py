@@ -11,7 +11,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
-from .backflush import program_error
+from .backflush_runner import program_error
 from .const import (
     ADJUST_SHOTS_LIMIT,
     ATTR_CONFIG_ENTRY_ID,
@@ -39,7 +39,7 @@ from .engine.maintenance import DateInFutureError, SnoozeError, Task
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
 
-    from .runtime import EspressoCareConfigEntry, EspressoCareRuntime
+    from .data import EspressoCareConfigEntry, EspressoCareData
 
 ADJUST_SHOTS_SCHEMA = vol.Schema(
     {
@@ -84,8 +84,8 @@ SNOOZE_SCHEMA = vol.Schema(
 
 
 @callback
-def async_get_runtime(hass: HomeAssistant, entry_id: str) -> EspressoCareRuntime:
-    """Runtime of a loaded Espresso Care entry, or a translated validation error."""
+def async_get_data(hass: HomeAssistant, entry_id: str) -> EspressoCareData:
+    """Runtime data of a loaded Espresso Care entry, or a translated validation error."""
     entry: EspressoCareConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
     if entry is None or entry.domain != DOMAIN:
         raise ServiceValidationError(
@@ -104,16 +104,16 @@ def async_get_runtime(hass: HomeAssistant, entry_id: str) -> EspressoCareRuntime
 
 async def _async_adjust_shots(call: ServiceCall) -> None:
     """Correct the shot counters of a machine for missed or false shots."""
-    runtime = async_get_runtime(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    data = async_get_data(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
     count: int = call.data[ATTR_COUNT]
     if count == 0:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="count_zero")
-    await runtime.async_adjust_shots(count)
+    await data.shots.async_adjust_shots(count)
 
 
 async def _async_start_backflush(call: ServiceCall) -> None:
     """Run the automated backflush (or clean) of a machine with its backflush switch."""
-    runtime = async_get_runtime(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    data = async_get_data(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
     try:
         program = BackflushProgram.build(
             task=call.data.get(ATTR_TASK, "backflush"),
@@ -125,13 +125,13 @@ async def _async_start_backflush(call: ServiceCall) -> None:
         )
     except ProgramError as err:
         raise program_error(err) from err
-    await runtime.backflush.async_start_program(program, call.context)
+    await data.backflush.async_start_program(program, call.context)
 
 
 async def _async_stop_backflush(call: ServiceCall) -> None:
     """Abort the running automated backflush of a machine; its switch is turned off."""
-    runtime = async_get_runtime(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
-    await runtime.backflush.async_stop(AbortReason.STOPPED, call.context)
+    data = async_get_data(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    await data.backflush.async_stop(AbortReason.STOPPED, call.context)
 
 
 def _aware(when: datetime | None) -> datetime | None:
@@ -143,10 +143,10 @@ def _aware(when: datetime | None) -> datetime | None:
 
 async def _async_mark_done(call: ServiceCall) -> None:
     """Record a maintenance task of a machine as done (now, or at a past ``when``)."""
-    runtime = async_get_runtime(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    data = async_get_data(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
     when = _aware(call.data.get(ATTR_WHEN))
     try:
-        await runtime.maintenance.async_mark_done(
+        await data.maintenance.async_mark_done(
             call.data[ATTR_TASK], source=SOURCE_ACTION, when=when
         )
     except DateInFutureError as err:
@@ -159,7 +159,7 @@ async def _async_mark_done(call: ServiceCall) -> None:
 
 async def _async_snooze(call: ServiceCall) -> None:
     """Postpone a maintenance task of a machine for a ``duration`` or ``until`` a moment."""
-    runtime = async_get_runtime(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    data = async_get_data(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
     duration: timedelta | None = call.data.get(ATTR_DURATION)
     until = _aware(call.data.get(ATTR_UNTIL))
     if (duration is None) == (until is None):
@@ -167,7 +167,7 @@ async def _async_snooze(call: ServiceCall) -> None:
             translation_domain=DOMAIN, translation_key="snooze_duration_or_until"
         )
     try:
-        await runtime.maintenance.async_snooze(call.data[ATTR_TASK], duration=duration, until=until)
+        await data.maintenance.async_snooze(call.data[ATTR_TASK], duration=duration, until=until)
     except SnoozeError as err:
         raise ServiceValidationError(
             translation_domain=DOMAIN,

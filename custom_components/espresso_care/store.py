@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, cast
 
+from homeassistant.core import callback
 from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
 
 STORAGE_VERSION = 1
@@ -26,9 +30,10 @@ class StoredLastShot(TypedDict):
 class StoredData(TypedDict):
     """What is kept across restarts for one machine.
 
-    New sections (for example the maintenance schedule) are added as ``NotRequired`` keys,
-    written by ``EspressoCareRuntime._as_stored`` and read in its constructor; a new minor
-    version is only needed when existing keys change meaning.
+    Each part of the runtime owns a slice: the shot counter the top-level counters, the
+    maintenance tracker ``maintenance``, the backflush runner ``backflush_run``. New sections
+    are added as ``NotRequired`` keys; a new minor version is only needed when existing keys
+    change meaning.
     """
 
     total_shots: int
@@ -102,3 +107,38 @@ class EspressoCareStore(Store[StoredData]):
         if data is None:
             return empty_data()
         return {**empty_data(), **data}
+
+
+class EntrySaver:
+    """Saves one machine's stored data, put together from the slices its parts own."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, store: EspressoCareStore) -> None:
+        """Save into ``store``; background saves belong to ``entry`` (awaited at unload)."""
+        self._hass = hass
+        self._entry = entry
+        self._store = store
+        self._slices: list[Callable[[], Mapping[str, Any]]] = []
+
+    def add_slice(self, provider: Callable[[], Mapping[str, Any]]) -> None:
+        """Include what ``provider`` returns (top-level keys) in every save."""
+        self._slices.append(provider)
+
+    def as_stored(self) -> StoredData:
+        """Return the data as it is saved: every slice merged."""
+        data: dict[str, Any] = {}
+        for provider in self._slices:
+            data.update(provider())
+        return cast("StoredData", data)
+
+    async def async_save(self) -> None:
+        """Save right away."""
+        await self._store.async_save(self.as_stored())
+
+    @callback
+    def async_schedule_save(self) -> None:
+        """Save right away from a callback; the write is awaited when the entry unloads."""
+        self._entry.async_create_task(
+            self._hass,
+            self._store.async_save(self.as_stored()),
+            f"{DOMAIN} save {self._entry.entry_id}",
+        )

@@ -21,36 +21,34 @@ if TYPE_CHECKING:
     from homeassistant.core import Context, HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-    from .runtime import EspressoCareConfigEntry, EspressoCareRuntime
+    from .data import EspressoCareConfigEntry, EspressoCareData
 
 PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
 class EspressoCareSwitchEntityDescription(EspressoCareEntityDescription, SwitchEntityDescription):
-    """A switch whose state and actions come from the runtime."""
+    """A switch whose state and actions come from one of the machine's parts."""
 
-    is_on_fn: Callable[[EspressoCareRuntime], bool]
-    turn_on_fn: Callable[[EspressoCareRuntime, Context | None], Awaitable[None]]
-    turn_off_fn: Callable[[EspressoCareRuntime, Context | None], Awaitable[None]]
+    is_on_fn: Callable[[EspressoCareData], bool]
+    turn_on_fn: Callable[[EspressoCareData, Context | None], Awaitable[None]]
+    turn_off_fn: Callable[[EspressoCareData, Context | None], Awaitable[None]]
 
 
-def _has_switch(runtime: EspressoCareRuntime) -> bool:
-    return runtime.backflush_switch is not None
+def _has_switch(data: EspressoCareData) -> bool:
+    return data.backflush.switch is not None
 
 
 SWITCHES: tuple[EspressoCareSwitchEntityDescription, ...] = (
     EspressoCareSwitchEntityDescription(
         key="backflush",
         translation_key="backflush",
+        coordinator_fn=lambda data: data.backflush.coordinator,
         exists_fn=_has_switch,
-        available_fn=lambda runtime: runtime.backflush.running
-        or runtime.backflush.switch_available,
-        is_on_fn=lambda runtime: runtime.backflush.running,
-        turn_on_fn=lambda runtime, context: runtime.backflush.async_start_default(context),
-        turn_off_fn=lambda runtime, context: runtime.backflush.async_stop(
-            AbortReason.USER, context
-        ),
+        available_fn=lambda data: data.backflush.running or data.backflush.switch_available,
+        is_on_fn=lambda data: data.backflush.running,
+        turn_on_fn=lambda data, context: data.backflush.async_start_default(context),
+        turn_off_fn=lambda data, context: data.backflush.async_stop(AbortReason.USER, context),
     ),
 )
 
@@ -61,11 +59,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the switches of one machine."""
-    runtime = entry.runtime_data
+    data = entry.runtime_data
     async_add_entities(
-        EspressoCareSwitch(runtime, description)
+        EspressoCareSwitch(data, description)
         for description in SWITCHES
-        if description.exists_fn(runtime)
+        if description.exists_fn(data)
     )
 
 
@@ -76,17 +74,17 @@ class EspressoCareSwitch(EspressoCareEntity, SwitchEntity):
 
     @property
     def is_on(self) -> bool:
-        """State from the runtime."""
-        return self.entity_description.is_on_fn(self.runtime)
+        """State from the backflush runner."""
+        return self.entity_description.is_on_fn(self.data)
 
     def _shown_state(self) -> tuple[Any, ...]:
         """Return availability and state."""
         return (*super()._shown_state(), self.is_on)
 
     async def async_turn_on(self, **kwargs: Any) -> None:
-        """Start (the runtime refuses with a translated error when it must not)."""
-        await self.entity_description.turn_on_fn(self.runtime, self._context)
+        """Start (the runner refuses with a translated error when it must not)."""
+        await self.entity_description.turn_on_fn(self.data, self._context)
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Stop."""
-        await self.entity_description.turn_off_fn(self.runtime, self._context)
+        await self.entity_description.turn_off_fn(self.data, self._context)

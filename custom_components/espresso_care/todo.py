@@ -26,12 +26,15 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-    from .runtime import EspressoCareConfigEntry, EspressoCareRuntime
+    from .data import EspressoCareConfigEntry, EspressoCareData
 
 PARALLEL_UPDATES = 0
 
 MAINTENANCE_LIST = EspressoCareEntityDescription(
-    key="maintenance", translation_key="maintenance", available_fn=lambda _: True
+    key="maintenance",
+    translation_key="maintenance",
+    coordinator_fn=lambda data: data.maintenance.coordinator,
+    available_fn=lambda _: True,
 )
 
 
@@ -49,15 +52,13 @@ class EspressoCareMaintenanceList(EspressoCareEntity, TodoListEntity):
 
     _attr_supported_features = TodoListEntityFeature.UPDATE_TODO_ITEM
 
-    def __init__(
-        self, runtime: EspressoCareRuntime, description: EspressoCareEntityDescription
-    ) -> None:
+    def __init__(self, data: EspressoCareData, description: EspressoCareEntityDescription) -> None:
         """Initialise the list; task names are loaded once it is added."""
-        super().__init__(runtime, description)
+        super().__init__(data, description)
         self._task_names: dict[Task, str] = {}
 
     async def async_added_to_hass(self) -> None:
-        """Load the translated task names, then follow the runtime."""
+        """Load the translated task names, then follow the maintenance schedule."""
         strings = await translation.async_get_translations(
             self.hass, self.hass.config.language, "selector", {DOMAIN}
         )
@@ -74,7 +75,7 @@ class EspressoCareMaintenanceList(EspressoCareEntity, TodoListEntity):
         Its due date is the snooze's end while snoozed, else the day rule's moment once that
         has passed (none when due by shots only).
         """
-        maintenance = self.runtime.maintenance
+        maintenance = self.data.maintenance
         now = dt_util.now()
         return [
             TodoItem(
@@ -98,4 +99,4 @@ class EspressoCareMaintenanceList(EspressoCareEntity, TodoListEntity):
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="todo_item_complete_only"
             )
-        await self.runtime.maintenance.async_mark_done(Task(item.uid), source=SOURCE_TODO)
+        await self.data.maintenance.async_mark_done(Task(item.uid), source=SOURCE_TODO)

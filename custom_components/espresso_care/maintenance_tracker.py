@@ -1,10 +1,9 @@
-"""The maintenance schedule of one machine inside Home Assistant (issue 4).
+"""The maintenance schedule of one machine in Home Assistant: ``MaintenanceTracker``.
 
-``MaintenanceManager`` is owned by the runtime (``runtime.maintenance``). It holds the pure
-``MaintenanceSchedule`` and ``ShotTimeDrift`` of the engine, feeds them the runtime's shots,
-applies the last-done dates entered in the options, fires the maintenance events, keeps the
-timers that make day-based rules due on time, and fills the ``maintenance`` key of the stored
-data.
+The tracker holds the engine's pure ``MaintenanceSchedule`` and ``ShotTimeDrift``, is told of
+every shot by the shot counter, applies the last-done dates entered in the options, fires the
+maintenance events, keeps the timers that make day-based rules due on time, and owns the
+``maintenance`` slice of the stored data.
 
 Options and the stored schedule: the intervals and the drift threshold are configuration and
 are read from the options at every set-up (a change reloads the entry). A last-done date entered
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_point_in_utc_time, async_track_time_interval
 from homeassistant.helpers.start import async_at_started
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .const import (
@@ -57,7 +57,6 @@ from .const import (
     SOURCE_DETECTED,
 )
 from .engine.maintenance import (
-    FUTURE_TOLERANCE,
     DateInFutureError,
     MaintenanceSchedule,
     ShotTimeDrift,
@@ -65,13 +64,14 @@ from .engine.maintenance import (
     TaskStatus,
     intervals_from_options,
 )
+from .validation import parse_last_done
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable, Mapping
-    from datetime import tzinfo
+
+    from homeassistant.config_entries import ConfigEntry
 
     from .engine.events import BackflushDetected
-    from .runtime import EspressoCareRuntime
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -84,27 +84,21 @@ _DAYS_HALF_STEP = 0.05
 _NEVER = datetime.max.replace(tzinfo=UTC)
 
 
-def parse_last_done(value: object, tz: tzinfo) -> datetime | None:
-    """Read a last-done option (``YYYY-MM-DD HH:MM:SS`` or a date), naive values in ``tz``.
+def status_attributes(status: TaskStatus) -> dict[str, Any]:
+    """``shots_remaining``, ``days_remaining`` (0.1 day) and ``due_at`` of a status."""
+    return {
+        "shots_remaining": status.shots_remaining,
+        "days_remaining": (
+            None if status.days_remaining is None else round(status.days_remaining, 1)
+        ),
+        "due_at": None if status.due_at is None else status.due_at.isoformat(),
+    }
 
-    A date alone means its local midnight. ``None`` when the value cannot be read.
-    """
-    if not isinstance(value, str) or (parsed := dt_util.parse_datetime(value)) is None:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=tz)
-    return parsed
 
-
-def last_done_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
-    """Errors of the last-done dates of an options form: none may lie in the future."""
-    now = dt_util.now()
-    errors: dict[str, str] = {}
-    for key in LAST_DONE_OPTIONS.values():
-        when = parse_last_done(user_input.get(key), dt_util.get_default_time_zone())
-        if when is not None and when > now + FUTURE_TOLERANCE:
-            errors[key] = DateInFutureError.translation_key
-    return errors
+def snooze_attributes(status: TaskStatus) -> dict[str, Any]:
+    """``snoozed_until`` of a status (``None`` when the task is not snoozed)."""
+    until = status.snoozed_until
+    return {ATTR_SNOOZED_UNTIL: None if until is None else until.isoformat()}
 
 
 def drift_threshold(options: Mapping[str, Any]) -> int:
@@ -116,20 +110,37 @@ def drift_threshold(options: Mapping[str, Any]) -> int:
     return min(MAX_SHOT_TIME_DRIFT_PERCENT, max(MIN_SHOT_TIME_DRIFT_PERCENT, percent))
 
 
-class MaintenanceManager:
-    """Maintenance schedule, shot time drift and their events for one machine."""
+class MaintenanceTracker:
+    """Maintenance schedule, shot time drift and their events for one machine.
+
+    Its entities follow ``coordinator``, a push coordinator (it never polls) told whenever what it
+    holds changed. ``save`` / ``schedule_save`` persist the stored data (this part's slice
+    included).
+    """
 
     def __init__(
         self,
         hass: HomeAssistant,
-        runtime: EspressoCareRuntime,
+        entry: ConfigEntry,
         stored: Mapping[str, Any] | None,
-        recent_durations: list[float],
+        recent_durations: Iterable[float],
+        *,
+        save: Callable[[], Awaitable[None]],
+        schedule_save: Callable[[], None],
     ) -> None:
         """Restore the schedule from storage (or start with every task done now)."""
         self.hass = hass
-        self._runtime = runtime
-        options = runtime.entry.options
+        self.coordinator = DataUpdateCoordinator[None](
+            hass,
+            _LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} maintenance {entry.title}",
+            always_update=False,
+        )
+        self.entry = entry
+        self._save = save
+        self._schedule_save = schedule_save
+        options = entry.options
         now = dt_util.now()
         self._tz = dt_util.get_default_time_zone()
         data: Mapping[str, Any] = stored if isinstance(stored, dict) else {}
@@ -143,7 +154,7 @@ class MaintenanceManager:
         if "drift" in data:
             self.drift = ShotTimeDrift.from_dict(data["drift"], threshold_percent=threshold)
         else:
-            # Seed the usual shot time with the shots the runtime remembers.
+            # Seed the usual shot time with the shots the shot counter remembers.
             self.drift = ShotTimeDrift(threshold_percent=threshold)
             for duration in recent_durations:
                 self.drift.add(duration)
@@ -187,23 +198,6 @@ class MaintenanceManager:
     def _statuses(self, now: datetime | None = None) -> dict[Task, TaskStatus]:
         now = now or dt_util.now()
         return {task: self.schedule.status(task, now) for task in Task}
-
-    @staticmethod
-    def status_attributes(status: TaskStatus) -> dict[str, Any]:
-        """``shots_remaining``, ``days_remaining`` (0.1 day) and ``due_at`` of a status."""
-        return {
-            "shots_remaining": status.shots_remaining,
-            "days_remaining": (
-                None if status.days_remaining is None else round(status.days_remaining, 1)
-            ),
-            "due_at": None if status.due_at is None else status.due_at.isoformat(),
-        }
-
-    @staticmethod
-    def snooze_attributes(status: TaskStatus) -> dict[str, Any]:
-        """``snoozed_until`` of a status (``None`` when the task is not snoozed)."""
-        until = status.snoozed_until
-        return {ATTR_SNOOZED_UNTIL: None if until is None else until.isoformat()}
 
     @property
     def drift_attributes(self) -> dict[str, float | None]:
@@ -252,7 +246,7 @@ class MaintenanceManager:
     @callback
     def async_start(self) -> None:
         """Start the timers; due events fire once Home Assistant has started."""
-        entry = self._runtime.entry
+        entry = self.entry
         entry.async_on_unload(
             async_track_time_interval(
                 self.hass,
@@ -267,7 +261,7 @@ class MaintenanceManager:
         self._schedule_point()
         if self._dirty:
             self._dirty = False
-            self._runtime.async_schedule_save()
+            self._schedule_save()
 
     @callback
     def _async_started(self, hass: HomeAssistant) -> None:
@@ -317,7 +311,7 @@ class MaintenanceManager:
     def _async_refresh(self) -> None:
         """Re-evaluate the day rules; tell the entities only when what they show changed."""
         if self._evaluate():
-            self._runtime.async_update_listeners()
+            self.coordinator.async_update_listeners()
 
     # ------------------------------------------------------------------ changes
 
@@ -325,28 +319,29 @@ class MaintenanceManager:
     def record_shot(self, duration: float) -> None:
         """Count a shot for every task and feed its duration to the drift detector.
 
-        The runtime notifies the entities and saves afterwards.
+        The shot counter saves afterwards.
         """
         self.schedule.record_shot()
         self.drift.add(duration)
         self._evaluate()
+        self.coordinator.async_update_listeners()
 
     @callback
     def adjust_shots(self, count: int) -> None:
         """Correct the shots since every task by ``count`` (``adjust_shots``)."""
         self.schedule.adjust_shots(count)
         self._evaluate()
+        self.coordinator.async_update_listeners()
 
     @callback
     def backflush_detected(self, event: BackflushDetected) -> None:
         """Handle a recognised manual backflush: fire its event, maybe mark backflush done."""
-        runtime = self._runtime
         end = dt_util.utc_from_timestamp(event.end)
         self.hass.bus.async_fire(
             EVENT_BACKFLUSH_DETECTED,
             {
-                ATTR_CONFIG_ENTRY_ID: runtime.entry.entry_id,
-                ATTR_NAME: runtime.name,
+                ATTR_CONFIG_ENTRY_ID: self.entry.entry_id,
+                ATTR_NAME: self.entry.title,
                 ATTR_START: dt_util.utc_from_timestamp(event.start).isoformat(),
                 ATTR_END: end.isoformat(),
                 ATTR_PULSES: event.pulses,
@@ -354,7 +349,8 @@ class MaintenanceManager:
         )
         if self.mark_detected_backflush:
             self._mark_done(Task.BACKFLUSH, end, SOURCE_DETECTED)
-            runtime.async_schedule_save()
+            self._schedule_save()
+        self.coordinator.async_update_listeners()
 
     async def async_mark_done(
         self, task: Task | str, *, source: str, when: datetime | None = None
@@ -367,8 +363,8 @@ class MaintenanceManager:
         task.
         """
         marked = self._mark_done(Task(task), when or dt_util.now(), source)
-        self._runtime.async_update_listeners()
-        await self._runtime.async_save()
+        self.coordinator.async_update_listeners()
+        await self._save()
         return marked
 
     async def async_snooze(
@@ -381,19 +377,18 @@ class MaintenanceManager:
         """
         task = Task(task)
         end = self.schedule.snooze(task, now=dt_util.now(), duration=duration, until=until)
-        runtime = self._runtime
         self.hass.bus.async_fire(
             EVENT_MAINTENANCE_SNOOZED,
             {
-                ATTR_CONFIG_ENTRY_ID: runtime.entry.entry_id,
-                ATTR_NAME: runtime.name,
+                ATTR_CONFIG_ENTRY_ID: self.entry.entry_id,
+                ATTR_NAME: self.entry.title,
                 ATTR_TASK: str(task),
                 ATTR_UNTIL: end.isoformat(),
             },
         )
         self._evaluate()
-        runtime.async_update_listeners()
-        await runtime.async_save()
+        self.coordinator.async_update_listeners()
+        await self._save()
         return end
 
     @callback
@@ -404,13 +399,12 @@ class MaintenanceManager:
         marked = self.schedule.mark_done(task, when, now=dt_util.now())
         if any(done in DRIFT_RESET_TASKS for done in marked):
             self.drift.reset()
-        runtime = self._runtime
         for done in marked:
             self.hass.bus.async_fire(
                 EVENT_MAINTENANCE_DONE,
                 {
-                    ATTR_CONFIG_ENTRY_ID: runtime.entry.entry_id,
-                    ATTR_NAME: runtime.name,
+                    ATTR_CONFIG_ENTRY_ID: self.entry.entry_id,
+                    ATTR_NAME: self.entry.title,
                     ATTR_TASK: str(done),
                     ATTR_SOURCE: source,
                 },
@@ -454,24 +448,23 @@ class MaintenanceManager:
         self._recheck_at = _next_shown_change(statuses.values(), now)
         due = {task for task, status in statuses.items() if status.due}
         if self._started:
-            runtime = self._runtime
             for task in Task:
                 if task in due and task not in self._notified:
-                    _LOGGER.debug("%s of %s is due", task, runtime.name)
+                    _LOGGER.debug("%s of %s is due", task, self.entry.title)
                     self.hass.bus.async_fire(
                         EVENT_MAINTENANCE_DUE,
                         {
-                            ATTR_CONFIG_ENTRY_ID: runtime.entry.entry_id,
-                            ATTR_NAME: runtime.name,
+                            ATTR_CONFIG_ENTRY_ID: self.entry.entry_id,
+                            ATTR_NAME: self.entry.title,
                             ATTR_TASK: str(task),
                         },
                     )
             if due != self._notified:
                 self._notified = due
-                self._runtime.async_schedule_save()
+                self._schedule_save()
         self._schedule_point()
         shown = tuple(
-            (*self.status_attributes(status).values(), status.due, status.snoozed_until)
+            (*status_attributes(status).values(), status.due, status.snoozed_until)
             for status in statuses.values()
         )
         if shown == self._shown:
@@ -492,40 +485,3 @@ def _next_shown_change(statuses: Iterable[TaskStatus], now: datetime) -> datetim
         if (days := status.days_remaining) is not None and days > 0.0
     ]
     return min(moments, default=_NEVER)
-
-
-# --- readers for the entity descriptions (the last evaluation, see ``evaluated``) -------------
-
-
-def shots_since_fn(task: Task) -> Callable[[EspressoCareRuntime], int]:
-    """Read the shots pulled since ``task`` was last done."""
-    return lambda runtime: runtime.maintenance.evaluated(task).shots_since
-
-
-def last_done_fn(task: Task) -> Callable[[EspressoCareRuntime], datetime]:
-    """Read when ``task`` was last done."""
-    return lambda runtime: runtime.maintenance.evaluated(task).last_done
-
-
-def attributes_fn(task: Task) -> Callable[[EspressoCareRuntime], dict[str, Any]]:
-    """Read shots and days remaining until ``task`` is due, and when the days rule is."""
-    return lambda runtime: MaintenanceManager.status_attributes(runtime.maintenance.evaluated(task))
-
-
-def due_fn(task: Task) -> Callable[[EspressoCareRuntime], bool]:
-    """Read whether ``task`` is due (not while snoozed)."""
-    return lambda runtime: runtime.maintenance.evaluated(task).due
-
-
-def snooze_attributes_fn(task: Task) -> Callable[[EspressoCareRuntime], dict[str, Any]]:
-    """Read until when ``task`` is snoozed."""
-    return lambda runtime: MaintenanceManager.snooze_attributes(runtime.maintenance.evaluated(task))
-
-
-def mark_done_fn(task: Task, source: str) -> Callable[[EspressoCareRuntime], Awaitable[None]]:
-    """Mark ``task`` done now (a button press)."""
-
-    async def mark_done(runtime: EspressoCareRuntime) -> None:
-        await runtime.maintenance.async_mark_done(task, source=source)
-
-    return mark_done

@@ -1,6 +1,6 @@
 """The automated backflush in Home Assistant: ``BackflushRunner`` drives a ``BackflushRun``.
 
-The runner belongs to the runtime of one machine. It turns the engine's commands into calls
+One runner per machine. It turns the engine's commands into calls
 of the configured ``backflush_switch``, re-arms one timer at the run's ``next_deadline``, feeds
 the power readings to the run's pump check, pauses shot detection while the routine runs,
 fires the ``espresso_care_backflush_*`` events and persists the run (key ``backflush_run``
@@ -28,14 +28,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 import logging
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components import persistent_notification
 from homeassistant.const import (
+    ATTR_ENTITY_ID,
     ATTR_UNIT_OF_MEASUREMENT,
     EVENT_HOMEASSISTANT_STOP,
+    SERVICE_TURN_OFF,
+    SERVICE_TURN_ON,
     STATE_OFF,
     STATE_ON,
     STATE_UNAVAILABLE,
@@ -49,6 +53,7 @@ from homeassistant.core import (
     HomeAssistant,
     State,
     callback,
+    split_entity_id,
 )
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import translation
@@ -56,6 +61,7 @@ from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
     async_track_state_change_event,
 )
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .const import (
@@ -69,13 +75,16 @@ from .const import (
     ATTR_PROGRAM,
     ATTR_REASON,
     ATTR_TASK,
+    CONF_BACKFLUSH_SWITCH,
+    CONF_POWER_SENSOR,
     CONF_REQUIRE_ARMING,
+    CONF_SWITCH_ROLE,
+    DEFAULT_SWITCH_ROLE,
     DOMAIN,
     EVENT_BACKFLUSH_ABORTED,
     EVENT_BACKFLUSH_FINISHED,
     EVENT_BACKFLUSH_RINSE,
     EVENT_BACKFLUSH_STARTED,
-    MAINTENANCE_SOURCE_BACKFLUSH_ROUTINE,
     SWITCH_ROLE_MACHINE_POWER,
 )
 from .engine.backflush import (
@@ -95,7 +104,11 @@ from .engine.backflush import (
 from .engine.units import to_watts
 
 if TYPE_CHECKING:
-    from .runtime import EspressoCareRuntime
+    from collections.abc import Awaitable, Callable
+
+    from homeassistant.config_entries import ConfigEntry
+
+    from .engine.maintenance import Task
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -119,14 +132,48 @@ def program_error(err: ProgramError) -> ServiceValidationError:
     )
 
 
-class BackflushRunner:
-    """Runs the automated backflush of one machine (see the module docstring)."""
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BackflushHooks:
+    """What the runner needs from the other parts of the machine.
 
-    def __init__(self, runtime: EspressoCareRuntime, stored: object) -> None:
+    ``is_brewing`` tells whether a shot is being pulled (no start then), ``pause_detection`` /
+    ``resume_detection`` keep the runner's pump pulses from being counted as shots,
+    ``on_finished`` records a completed routine's task as done (maintenance), ``save`` /
+    ``schedule_save`` persist the stored data (the ``backflush_run`` slice included).
+    """
+
+    is_brewing: Callable[[], bool]
+    pause_detection: Callable[[], None]
+    resume_detection: Callable[[], None]
+    on_finished: Callable[[Task], Awaitable[Any]]
+    save: Callable[[], Awaitable[None]]
+    schedule_save: Callable[[], None]
+
+
+class BackflushRunner:
+    """Runs the automated backflush of one machine (see the module docstring).
+
+    Its entities follow ``coordinator``, a push coordinator (it never polls) told whenever the
+    routine, the arming or the switch changed.
+    """
+
+    def __init__(
+        self, hass: HomeAssistant, entry: ConfigEntry, stored: object, hooks: BackflushHooks
+    ) -> None:
         """Prepare the runner; ``stored`` is the persisted ``backflush_run`` (or None)."""
-        self._runtime = runtime
-        self.hass: HomeAssistant = runtime.hass
-        self.switch: str | None = runtime.backflush_switch
+        self.hass = hass
+        self.coordinator = DataUpdateCoordinator[None](
+            hass,
+            _LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} backflush {entry.title}",
+            always_update=False,
+        )
+        self.entry = entry
+        self._hooks = hooks
+        self.power_sensor: str = entry.options[CONF_POWER_SENSOR]
+        self.switch: str | None = entry.options.get(CONF_BACKFLUSH_SWITCH)
+        self.switch_role: str = entry.options.get(CONF_SWITCH_ROLE, DEFAULT_SWITCH_ROLE)
         self.run: BackflushRun | None = None
         self.armed_until: datetime | None = None
         self.off_pending = False
@@ -150,12 +197,12 @@ class BackflushRunner:
     @property
     def machine_power(self) -> bool:
         """Whether the switch powers the whole machine (brew lever left engaged)."""
-        return self._runtime.switch_role == SWITCH_ROLE_MACHINE_POWER
+        return self.switch_role == SWITCH_ROLE_MACHINE_POWER
 
     @property
     def require_arming(self) -> bool:
         """Whether a start needs a press of the arm button within the last minute."""
-        return bool(self._runtime.entry.options.get(CONF_REQUIRE_ARMING, False))
+        return bool(self.entry.options.get(CONF_REQUIRE_ARMING, False))
 
     @property
     def armed(self) -> bool:
@@ -195,11 +242,17 @@ class BackflushRunner:
         data[STORED_OFF_PENDING] = self.off_pending
         return data
 
+    def as_stored_slice(self) -> dict[str, Any]:
+        """Return this part's slice of the stored data: ``backflush_run`` when there is one."""
+        if (stored := self.as_stored()) is None:
+            return {}
+        return {"backflush_run": stored}
+
     def as_diagnostics(self) -> dict[str, Any]:
         """State of the runner for the diagnostics download."""
         return {
             "switch": self.switch,
-            "switch_role": self._runtime.switch_role,
+            "switch_role": self.switch_role,
             "require_arming": self.require_arming,
             "armed_until": None if self.armed_until is None else self.armed_until.isoformat(),
             "off_pending": self.off_pending,
@@ -217,7 +270,7 @@ class BackflushRunner:
         """Follow the switch and Home Assistant's stop; end a routine a restart interrupted."""
         if self.switch is None:
             return
-        entry = self._runtime.entry
+        entry = self.entry
         entry.async_on_unload(
             async_track_state_change_event(self.hass, self.switch, self._async_switch_changed)
         )
@@ -230,7 +283,7 @@ class BackflushRunner:
             self.run = restored
             _LOGGER.warning(
                 "A backflush of %s was interrupted by a restart; turning %s off",
-                self._runtime.name,
+                self.entry.title,
                 self.switch,
             )
             commands = restored.abort(dt_util.utcnow().timestamp(), AbortReason.RESTART)
@@ -259,24 +312,23 @@ class BackflushRunner:
     def arm(self) -> None:
         """Allow a start within the next minute (the arm button)."""
         self.armed_until = dt_util.utcnow() + timedelta(seconds=ARM_SECONDS)
-        self._runtime.async_update_listeners()
+        self.coordinator.async_update_listeners()
 
     def check_can_start(self) -> None:
         """Raise a translated validation error when a routine must not start now."""
-        runtime = self._runtime
-        placeholders = {"name": runtime.name}
+        placeholders = {"name": self.entry.title}
         if self.switch is None:
             key = "backflush_no_switch"
         elif self.running:
             key = "backflush_already_running"
-        elif runtime.brewing:
+        elif self._hooks.is_brewing():
             key = "backflush_brewing"
         elif not self.switch_available:
             key = "backflush_switch_unavailable"
             placeholders["entity_id"] = self.switch
-        elif not state_available(self.hass.states.get(runtime.power_sensor)):
+        elif not state_available(self.hass.states.get(self.power_sensor)):
             key = "backflush_power_sensor_unavailable"
-            placeholders["entity_id"] = runtime.power_sensor
+            placeholders["entity_id"] = self.power_sensor
         elif self._shut_down:
             key = "entry_not_loaded"
         elif self.require_arming and not self.armed:
@@ -292,7 +344,6 @@ class BackflushRunner:
     ) -> None:
         """Start a routine: persist it as running, pause shot detection, switch on."""
         self.check_can_start()
-        runtime = self._runtime
         self.armed_until = None
         persistent_notification.async_dismiss(self.hass, self._notification_id)
         # Our own context: a switch-off in another one during an on-period came from elsewhere.
@@ -302,23 +353,23 @@ class BackflushRunner:
         )
         self.last_error = None
         run = BackflushRun(program, supervise_pump=True)
-        if (state := self.hass.states.get(runtime.power_sensor)) is not None:
+        if (state := self.hass.states.get(self.power_sensor)) is not None:
             self._observe_state(run, state)
         self.run = run
         now = dt_util.utcnow().timestamp()
         commands = run.start(now)
         self.off_pending = True
-        runtime.pause_detection()
+        self._hooks.pause_detection()
         self.hass.bus.async_fire(
             EVENT_BACKFLUSH_STARTED,
             {**self._event_base(), ATTR_PROGRAM: program.as_dict()},
             context=context,
         )
         self._async_rearm_timer()
-        runtime.async_update_listeners()
+        self.coordinator.async_update_listeners()
         # Persisted before the switch is first turned on: a restart from now on turns it off.
         # (A stop during the save ends the run; its queued switch-on is then dropped.)
-        await runtime.async_save()
+        await self._hooks.save()
         async with self._lock:
             await self._async_execute(run, commands)
         if run.state is RunState.ABORTED and run.end_reason is AbortReason.SWITCH_UNAVAILABLE:
@@ -388,7 +439,7 @@ class BackflushRunner:
         commands = run.advance(dt_util.utcnow().timestamp())
         self._async_rearm_timer()
         self._async_dispatch(commands)
-        self._runtime.async_update_listeners()
+        self.coordinator.async_update_listeners()
 
     # ------------------------------------------------------------------ switch
 
@@ -414,7 +465,7 @@ class BackflushRunner:
                 _LOGGER.info(
                     "The backflush switch %s of %s was turned off by hand; stopping the backflush",
                     self.switch,
-                    self._runtime.name,
+                    self.entry.title,
                 )
                 self._cancel_timer()
                 self._async_dispatch(self.run.abort(dt_util.utcnow().timestamp(), AbortReason.USER))
@@ -422,17 +473,17 @@ class BackflushRunner:
                 _LOGGER.warning(
                     "The backflush switch %s of %s became unavailable; aborting the backflush",
                     self.switch,
-                    self._runtime.name,
+                    self.entry.title,
                 )
                 self._cancel_timer()
                 run = self.run
                 self._async_dispatch(
                     run.abort(dt_util.utcnow().timestamp(), AbortReason.SWITCH_UNAVAILABLE)
                 )
-            self._runtime.async_update_listeners()
+            self.coordinator.async_update_listeners()
             return
         self._async_retry_off_if_needed(new_state)
-        self._runtime.async_update_listeners()
+        self.coordinator.async_update_listeners()
 
     @callback
     def _async_retry_off_if_needed(self, state: State | None) -> None:
@@ -441,17 +492,17 @@ class BackflushRunner:
             return
         if state.state == STATE_OFF:
             self.off_pending = False
-            self._runtime.async_schedule_save()
+            self._hooks.schedule_save()
             return
         if self._lock.locked():
             return  # an ending is being executed; it sends off itself
         _LOGGER.warning(
             "The backflush switch %s of %s reports %s after the backflush ended; turning it off",
             self.switch,
-            self._runtime.name,
+            self.entry.title,
             state.state,
         )
-        self._runtime.entry.async_create_task(
+        self.entry.async_create_task(
             self.hass, self._async_locked_off(), f"{DOMAIN} backflush switch off"
         )
 
@@ -459,12 +510,24 @@ class BackflushRunner:
         async with self._lock:
             if not self.running and self.off_pending:
                 await self._async_switch_off()
-                self._runtime.async_schedule_save()
+                self._hooks.schedule_save()
 
     async def _async_call_switch(self, *, on: bool) -> None:
         """Turn the switch on or off; a call hanging longer than the timeout fails."""
         async with asyncio.timeout(SWITCH_CALL_TIMEOUT):
-            await self._runtime.async_turn_backflush_switch(on, self._context)
+            await self.async_turn_switch(on, self._context)
+
+    async def async_turn_switch(self, on: bool, context: Context | None = None) -> None:
+        """Turn the configured backflush switch (``switch`` or ``input_boolean``) on or off."""
+        if self.switch is None:
+            raise RuntimeError("no backflush switch configured")
+        await self.hass.services.async_call(
+            split_entity_id(self.switch)[0],
+            SERVICE_TURN_ON if on else SERVICE_TURN_OFF,
+            {ATTR_ENTITY_ID: self.switch},
+            blocking=True,
+            context=context,
+        )
 
     async def _async_switch_off(self) -> bool:
         """Send off (retried once); True when the call went through."""
@@ -494,7 +557,7 @@ class BackflushRunner:
         if not commands or self.run is None:
             return
         run = self.run
-        self._runtime.entry.async_create_task(
+        self.entry.async_create_task(
             self.hass, self._async_execute_locked(run, commands), f"{DOMAIN} backflush"
         )
 
@@ -546,8 +609,7 @@ class BackflushRunner:
     async def _async_ended(self, command: Finished | Aborted) -> None:
         """Report an ending (the switch-off was sent just before)."""
         self._cancel_timer()
-        runtime = self._runtime
-        runtime.resume_detection()
+        self._hooks.resume_detection()
         data: dict[str, Any] = {
             **self._event_base(),
             ATTR_TASK: command.task.value,
@@ -559,23 +621,18 @@ class BackflushRunner:
             await self._async_notify_lift_brew_lever()
         if isinstance(command, Aborted):
             data[ATTR_REASON] = command.reason.value
-            _LOGGER.info("Backflush of %s aborted: %s", runtime.name, command.reason)
+            _LOGGER.info("Backflush of %s aborted: %s", self.entry.title, command.reason)
             self.hass.bus.async_fire(EVENT_BACKFLUSH_ABORTED, data, context=self._context)
         else:
             self.hass.bus.async_fire(EVENT_BACKFLUSH_FINISHED, data, context=self._context)
-            await self._async_mark_done(command)
-        runtime.async_update_listeners()
-        await runtime.async_save()
-
-    async def _async_mark_done(self, command: Finished) -> None:
-        """Record the task as done in the maintenance schedule (a clean also marks backflush)."""
-        await self._runtime.maintenance.async_mark_done(
-            command.task, source=MAINTENANCE_SOURCE_BACKFLUSH_ROUTINE
-        )
+            # The maintenance schedule records the task as done (a clean also marks backflush).
+            await self._hooks.on_finished(command.task)
+        self.coordinator.async_update_listeners()
+        await self._hooks.save()
 
     @property
     def _notification_id(self) -> str:
-        return f"{DOMAIN}_{self._runtime.entry.entry_id}_lift_brew_lever"
+        return f"{DOMAIN}_{self.entry.entry_id}_lift_brew_lever"
 
     async def _async_notify_lift_brew_lever(self) -> None:
         """Tell the user (in their language) to lift the brew lever (``machine_power``)."""
@@ -583,7 +640,7 @@ class BackflushRunner:
             self.hass, self.hass.config.language, "exceptions", {DOMAIN}
         )
         prefix = f"component.{DOMAIN}.exceptions.backflush_lift_brew_lever"
-        placeholders = {"name": self._runtime.name}
+        placeholders = {"name": self.entry.title}
         persistent_notification.async_create(
             self.hass,
             translations.get(f"{prefix}.message", "").format(**placeholders),
@@ -593,6 +650,6 @@ class BackflushRunner:
 
     def _event_base(self) -> dict[str, Any]:
         return {
-            ATTR_CONFIG_ENTRY_ID: self._runtime.entry.entry_id,
-            ATTR_NAME: self._runtime.name,
+            ATTR_CONFIG_ENTRY_ID: self.entry.entry_id,
+            ATTR_NAME: self.entry.title,
         }

@@ -1,0 +1,383 @@
+"""Shot counting of one machine in Home Assistant: ``ShotCounter`` feeds the engine's detector.
+
+The shot counter follows the plug's power sensor, feeds every reading to the pure-Python
+``ShotDetector``, keeps the shot counters (its slice of the stored data: the top-level
+``total_shots`` ... keys), saves a counted shot right away and fires ``espresso_care_shot``.
+What follows a shot elsewhere (the maintenance schedule, the backflush runner's pump check,
+the repair issue of a vanished sensor) is reached through the callbacks of ``ShotHooks``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, fields
+import logging
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, STATE_UNAVAILABLE
+from homeassistant.core import (
+    Event,
+    EventStateChangedData,
+    EventStateReportedData,
+    HomeAssistant,
+    State,
+    callback,
+)
+from homeassistant.helpers.event import (
+    async_track_state_change_event,
+    async_track_state_report_event,
+    async_track_time_change,
+    async_track_time_interval,
+)
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    ATTR_CONFIG_ENTRY_ID,
+    ATTR_DURATION_S,
+    ATTR_END,
+    ATTR_NAME,
+    ATTR_START,
+    ATTR_TOTAL_SHOTS,
+    AVERAGE_OVER_SHOTS,
+    CONF_POWER_SENSOR,
+    DOMAIN,
+    EVENT_SHOT,
+    RECENT_EVENTS,
+    TICK_INTERVAL,
+)
+from .engine.detector import ShotDetector
+from .engine.events import (
+    BackflushDetected,
+    DetectorEvent,
+    MachineState,
+    ShotFinished,
+    StateChanged,
+)
+from .engine.units import to_watts
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import date, datetime
+
+    from homeassistant.config_entries import ConfigEntry
+
+    from .engine.profiles import DetectorSettings
+    from .store import StoredData, StoredLastShot
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def _iso(timestamp: float) -> str:
+    """Format a POSIX timestamp as ISO 8601 in UTC."""
+    return dt_util.utc_from_timestamp(timestamp).isoformat()
+
+
+def describe_event(event: DetectorEvent) -> dict[str, Any]:
+    """Describe a detector event for diagnostics (timestamps as ISO 8601)."""
+    described: dict[str, Any] = {"type": type(event).__name__}
+    for field in fields(event):
+        value = getattr(event, field.name)
+        if field.name in ("start", "end", "at"):
+            value = _iso(value)
+        described[field.name] = value
+    if isinstance(event, ShotFinished):
+        described["duration"] = round(event.duration, 1)
+    return described
+
+
+def _ignore(*_: Any) -> None:
+    """Do nothing (the default of a hook nobody listens to)."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ShotHooks:
+    """What the shot counter tells the other parts of the machine.
+
+    ``on_shot`` once per counted shot (after the counters changed, before the save and the
+    event), ``on_backflush_detected`` once per manual backflush the detector recognised,
+    ``on_shots_adjusted`` once per correction, ``on_power`` with every reading in watts (None
+    when unreadable), ``on_source_presence_changed`` when the power sensor's state appeared or
+    vanished, and ``save`` / ``schedule_save`` to persist the counters.
+    """
+
+    save: Callable[[], Any]
+    schedule_save: Callable[[], None]
+    on_shot: Callable[[ShotFinished], None] = _ignore
+    on_backflush_detected: Callable[[BackflushDetected], None] = _ignore
+    on_shots_adjusted: Callable[[int], None] = _ignore
+    on_power: Callable[[float, float | None], None] = _ignore
+    on_source_presence_changed: Callable[[], None] = _ignore
+
+
+class ShotCounter:
+    """Shot detection and the shot counters of one machine (see the module docstring).
+
+    Its entities follow ``coordinator``, a push coordinator (it never polls) told whenever what it
+    holds changed.
+    """
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        settings: DetectorSettings,
+        stored: StoredData,
+        hooks: ShotHooks,
+    ) -> None:
+        """Set up the detector and restore the counters."""
+        self.hass = hass
+        self.coordinator = DataUpdateCoordinator[None](
+            hass,
+            _LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} shots {entry.title}",
+            always_update=False,
+        )
+        self.entry = entry
+        self.settings = settings
+        self.power_sensor: str = entry.options[CONF_POWER_SENSOR]
+        self._hooks = hooks
+
+        self.detector = ShotDetector(settings)
+        self.machine_state: MachineState = self.detector.state
+        self.brewing: bool = self.detector.brewing
+        self.available = False
+
+        self.total_shots: int = stored["total_shots"]
+        self.shots_today: int = stored["shots_today"]
+        self.today: date = dt_util.now().date()
+        if stored["today"] != self.today.isoformat():
+            self.shots_today = 0
+        last = stored["last_shot"]
+        self.last_shot_start: datetime | None = (
+            dt_util.parse_datetime(last["start"]) if last else None
+        )
+        self.last_shot_end: datetime | None = dt_util.parse_datetime(last["end"]) if last else None
+        self.last_shot_duration: float | None = last["duration"] if last else None
+        self.recent_durations: deque[float] = deque(
+            stored["recent_durations"], maxlen=AVERAGE_OVER_SHOTS
+        )
+        self.recent_events: deque[dict[str, Any]] = deque(maxlen=RECENT_EVENTS)
+        self._unavailable_logged = False
+
+    # ------------------------------------------------------------------ reading
+
+    @property
+    def machine_name(self) -> str:
+        """Name of the machine (the entry title)."""
+        return self.entry.title
+
+    @property
+    def average_shot_duration(self) -> float | None:
+        """Mean duration of the most recent shots in seconds."""
+        if not self.recent_durations:
+            return None
+        return sum(self.recent_durations) / len(self.recent_durations)
+
+    @property
+    def today_start(self) -> datetime:
+        """Local midnight at which ``shots_today`` started counting."""
+        return dt_util.start_of_local_day(self.today)
+
+    def as_stored(self) -> StoredData:
+        """Return the counters as they are saved (this part's slice of the stored data)."""
+        last_shot: StoredLastShot | None = None
+        if (
+            self.last_shot_start is not None
+            and self.last_shot_end is not None
+            and self.last_shot_duration is not None
+        ):
+            last_shot = {
+                "start": self.last_shot_start.isoformat(),
+                "end": self.last_shot_end.isoformat(),
+                "duration": self.last_shot_duration,
+            }
+        return {
+            "total_shots": self.total_shots,
+            "shots_today": self.shots_today,
+            "today": self.today.isoformat(),
+            "last_shot": last_shot,
+            "recent_durations": list(self.recent_durations),
+        }
+
+    def as_diagnostics(self) -> dict[str, Any]:
+        """Return settings, state, detector and the most recent detector events (diagnostics)."""
+        return {
+            "settings": self.settings.as_dict(),
+            "available": self.available,
+            "machine_state": self.machine_state.value,
+            "brewing": self.brewing,
+            "detector": self.detector.snapshot(),
+            "recent_events": list(self.recent_events),
+        }
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @callback
+    def async_start(self) -> None:
+        """Start following the power sensor; every listener ends with the entry."""
+        entry = self.entry
+        entry.async_on_unload(
+            async_track_state_change_event(self.hass, self.power_sensor, self._async_power_changed)
+        )
+        entry.async_on_unload(
+            async_track_state_report_event(self.hass, self.power_sensor, self._async_power_reported)
+        )
+        entry.async_on_unload(
+            async_track_time_interval(
+                self.hass,
+                self._async_tick,
+                TICK_INTERVAL,
+                name=f"{DOMAIN} tick {entry.title}",
+                cancel_on_shutdown=True,
+            )
+        )
+        entry.async_on_unload(
+            async_track_time_change(self.hass, self._async_midnight, hour=0, minute=0, second=0)
+        )
+        # The first reading of a fresh detector: a pump run already going on (a restart or
+        # reload in the middle of a shot) is never counted by the detector.
+        now = dt_util.utcnow().timestamp()
+        if (state := self.hass.states.get(self.power_sensor)) is not None:
+            self._handle_power(state, now)
+
+    # ------------------------------------------------------------------ changes
+
+    async def async_adjust_shots(self, count: int) -> None:
+        """Correct the counters by ``count`` shots (never below zero) and save them."""
+        self._roll_day()
+        self.total_shots = max(0, self.total_shots + count)
+        self.shots_today = max(0, self.shots_today + count)
+        self.recent_events.append(
+            {"type": "ShotsAdjusted", "at": dt_util.utcnow().isoformat(), "count": count}
+        )
+        self._hooks.on_shots_adjusted(count)
+        self.coordinator.async_update_listeners()
+        await self._hooks.save()
+
+    @callback
+    def pause_detection(self) -> None:
+        """Stop recognising shots, e.g. while the backflush runner drives the pump."""
+        self._process(self.detector.pause(dt_util.utcnow().timestamp()), notify=True)
+
+    @callback
+    def resume_detection(self) -> None:
+        """Recognise shots again after ``pause_detection``."""
+        self._process(self.detector.resume(dt_util.utcnow().timestamp()), notify=True)
+
+    # ------------------------------------------------------------------ internals
+
+    @callback
+    def _async_power_changed(self, event: Event[EventStateChangedData]) -> None:
+        """Handle a new state of the power sensor."""
+        new_state = event.data["new_state"]
+        if new_state is None:
+            # Removed from the state machine.
+            self._set_available(False)
+            self._hooks.on_source_presence_changed()
+            self.coordinator.async_update_listeners()
+            return
+        if event.data["old_state"] is None:
+            self._hooks.on_source_presence_changed()
+        # Not last_reported: a report of the same value after this change may have moved it.
+        self._handle_power(new_state, new_state.last_updated_timestamp)
+
+    @callback
+    def _async_power_reported(self, event: Event[EventStateReportedData]) -> None:
+        """Handle the plug reporting an unchanged value again."""
+        self._handle_power(event.data["new_state"], event.data["last_reported"].timestamp())
+
+    @callback
+    def _async_tick(self, now: datetime) -> None:
+        """Let the detector end what ended while the plug stayed silent."""
+        self._process(self.detector.tick(now.timestamp()))
+
+    @callback
+    def _async_midnight(self, now: datetime) -> None:
+        """Start counting a new day."""
+        if self._roll_day():
+            self.coordinator.async_update_listeners()
+
+    @callback
+    def _handle_power(self, state: State, timestamp: float) -> None:
+        """Feed one reading of the power sensor to the detector."""
+        was_available = self.available
+        self._set_available(state.state != STATE_UNAVAILABLE)
+        watts = to_watts(state.state, state.attributes.get(ATTR_UNIT_OF_MEASUREMENT))
+        self._hooks.on_power(timestamp, watts)
+        self._process(self.detector.feed(timestamp, watts), notify=was_available != self.available)
+
+    @callback
+    def _set_available(self, available: bool) -> None:
+        """Follow the availability of the power sensor, logging each change once."""
+        if available == self.available:
+            return
+        self.available = available
+        if not available:
+            _LOGGER.info(
+                "Power sensor %s of %s is unavailable; the counters keep their values",
+                self.power_sensor,
+                self.machine_name,
+            )
+            self._unavailable_logged = True
+        elif self._unavailable_logged:
+            _LOGGER.info(
+                "Power sensor %s of %s is available again", self.power_sensor, self.machine_name
+            )
+            self._unavailable_logged = False
+
+    @callback
+    def _process(self, events: list[DetectorEvent], *, notify: bool = False) -> None:
+        """Apply the detector's events and notify the entities when something changed."""
+        changed = notify
+        before = (self.machine_state, self.brewing)
+        for event in events:
+            self.recent_events.append(describe_event(event))
+            if isinstance(event, StateChanged):
+                self.machine_state = event.state
+            elif isinstance(event, ShotFinished):
+                self._count_shot(event)
+                changed = True
+            elif isinstance(event, BackflushDetected):
+                self._hooks.on_backflush_detected(event)
+                changed = True
+        self.machine_state = self.detector.state
+        self.brewing = self.detector.brewing
+        if changed or before != (self.machine_state, self.brewing):
+            self.coordinator.async_update_listeners()
+
+    @callback
+    def _count_shot(self, shot: ShotFinished) -> None:
+        """Count a recognised shot, save the counters right away and fire the event."""
+        self._roll_day()
+        self.total_shots += 1
+        self.shots_today += 1
+        self.last_shot_start = dt_util.utc_from_timestamp(shot.start)
+        self.last_shot_end = dt_util.utc_from_timestamp(shot.end)
+        self.last_shot_duration = round(shot.duration, 1)
+        self.recent_durations.append(self.last_shot_duration)
+        self._hooks.on_shot(shot)
+        # Saved at once (not delayed): a counted shot must survive a crash or restart.
+        self._hooks.schedule_save()
+        self.hass.bus.async_fire(
+            EVENT_SHOT,
+            {
+                ATTR_CONFIG_ENTRY_ID: self.entry.entry_id,
+                ATTR_NAME: self.machine_name,
+                ATTR_START: self.last_shot_start.isoformat(),
+                ATTR_END: self.last_shot_end.isoformat(),
+                ATTR_DURATION_S: self.last_shot_duration,
+                ATTR_TOTAL_SHOTS: self.total_shots,
+            },
+        )
+
+    @callback
+    def _roll_day(self) -> bool:
+        """Reset ``shots_today`` when the local date changed; True when it did."""
+        today = dt_util.now().date()
+        if today == self.today:
+            return False
+        self.today = today
+        self.shots_today = 0
+        return True

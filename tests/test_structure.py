@@ -1,0 +1,99 @@
+"""The Home Assistant side's module structure: no import cycles, a leaf validation module."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "custom_components" / "espresso_care"
+PACKAGE_NAME = "custom_components.espresso_care"
+
+
+def _module_name(path: Path) -> str:
+    relative = path.relative_to(PACKAGE).with_suffix("")
+    parts = [part for part in relative.parts if part != "__init__"]
+    return ".".join([PACKAGE_NAME, *parts])
+
+
+def _imports(path: Path) -> set[str]:
+    """Modules of the package that ``path`` imports, TYPE_CHECKING blocks included."""
+    module = _module_name(path)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                target = f"{base}.{node.module}" if node.module else base
+            else:
+                target = node.module or ""
+            if not target.startswith(PACKAGE_NAME):
+                continue
+            found.add(target)
+            # ``from . import x`` imports the module x.
+            found.update(f"{target}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.startswith(PACKAGE_NAME))
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = {_module_name(path): path for path in PACKAGE.rglob("*.py")}
+    return {name: _imports(path) & modules.keys() - {name} for name, path in modules.items()}
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """Return one import cycle, or None."""
+    visiting: list[str] = []
+    done: set[str] = set()
+
+    def visit(name: str) -> list[str] | None:
+        if name in visiting:
+            return [*visiting[visiting.index(name) :], name]
+        if name in done:
+            return None
+        visiting.append(name)
+        for target in sorted(graph[name]):
+            if cycle := visit(target):
+                return cycle
+        visiting.pop()
+        done.add(name)
+        return None
+
+    for name in sorted(graph):
+        if cycle := visit(name):
+            return cycle
+    return None
+
+
+def test_no_import_cycle() -> None:
+    """No module imports one that imports it back, not even under TYPE_CHECKING."""
+    graph = _graph()
+    # The package itself imports its parts: the parts must not import the package back.
+    assert _cycle(graph) is None, " -> ".join(_cycle(graph) or [])
+
+
+def test_cycle_finder_finds_cycles() -> None:
+    """The check above can fail."""
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_validation_is_a_leaf() -> None:
+    """The flows' shared checks import nothing of ours but const and the engine."""
+    allowed = {f"{PACKAGE_NAME}.const", f"{PACKAGE_NAME}.engine"}
+    imported = _graph()[f"{PACKAGE_NAME}.validation"]
+    assert all(
+        name in allowed or name.startswith(f"{PACKAGE_NAME}.engine.") for name in imported
+    ), imported
+
+
+def test_parts_do_not_know_each_other() -> None:
+    """The parts of the runtime data talk through callbacks, never by importing each other."""
+    parts = {
+        f"{PACKAGE_NAME}.{name}"
+        for name in ("shot_counter", "maintenance_tracker", "backflush_runner")
+    }
+    graph = _graph()
+    for part in parts:
+        assert not graph[part] & (parts | {f"{PACKAGE_NAME}.data", PACKAGE_NAME}), part
