@@ -13,7 +13,7 @@ from custom_components.espresso_care.config_flow import OPTIONS_SCHEMA, SOURCES_
 from custom_components.espresso_care.const import MACHINE_TYPE_MODELS, SWITCH_ROLES
 from custom_components.espresso_care.engine.events import MachineState
 from custom_components.espresso_care.engine.profiles import MACHINE_TYPES
-from custom_components.espresso_care.repairs import ISSUE_OPTIONS
+from custom_components.espresso_care.repairs import ISSUE_KEYS
 from custom_components.espresso_care.sensor import SENSORS
 
 COMPONENT = Path(__file__).parent.parent / "custom_components" / "espresso_care"
@@ -66,7 +66,7 @@ def test_entities_translated_with_icons() -> None:
 
 def test_issues_and_services() -> None:
     """Repair issues and actions are described, and actions have icons."""
-    assert set(STRINGS["issues"]) == set(ISSUE_OPTIONS)
+    assert set(STRINGS["issues"]) == set(ISSUE_KEYS)
     services = yaml.safe_load((COMPONENT / "services.yaml").read_text(encoding="utf-8"))
     assert set(STRINGS["services"]) == set(services) == set(ICONS["services"])
     for service, spec in services.items():

@@ -24,10 +24,15 @@ from .data import EspressoCareConfigEntry, EspressoCareData
 from .device import async_follow_power_sensor_device, async_update_device, machine_device_info
 from .engine.profiles import DetectorSettings, settings_for
 from .maintenance_tracker import MaintenanceTracker
-from .repairs import SourceIssues, async_delete_entry_issues
+from .repairs import (
+    SourceIssues,
+    async_create_storage_issue,
+    async_delete_entry_issues,
+    async_delete_storage_issue,
+)
 from .services import async_setup_services
 from .shot_counter import ShotCounter, ShotHooks
-from .store import EntrySaver, EspressoCareStore, StoredDataTooNewError
+from .store import EntrySaver, EspressoCareStore, StoredDataCorruptError, StoredDataTooNewError
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -74,6 +79,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: EspressoCareConfigEntry)
         raise ConfigEntryError(
             translation_domain=DOMAIN, translation_key="storage_too_new"
         ) from err
+    except StoredDataCorruptError as err:
+        # Never reset silently: the user restores or corrects the file, then reloads.
+        placeholders = {"field": err.field, "value": err.value, "path": store.path}
+        async_create_storage_issue(hass, entry, placeholders)
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="storage_corrupt",
+            translation_placeholders=placeholders,
+        ) from err
+    async_delete_storage_issue(hass, entry.entry_id)
 
     data = _async_build_parts(hass, entry, store, stored, settings)
     entry.runtime_data = data

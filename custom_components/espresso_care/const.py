@@ -128,6 +128,7 @@ RECENT_EVENTS: Final = 20
 # Repair issues (issue_id is f"{entry_id}_{key}").
 ISSUE_POWER_SENSOR_MISSING: Final = "power_sensor_missing"
 ISSUE_BACKFLUSH_SWITCH_MISSING: Final = "backflush_switch_missing"
+ISSUE_STORAGE_CORRUPT: Final = "storage_corrupt"
 
 # Automated backflush.
 SERVICE_START_BACKFLUSH: Final = "start_backflush"

@@ -1,4 +1,4 @@
-"""Repair issues of Espresso Care: a source entity that no longer exists.
+"""Repair issues of Espresso Care: a source entity that no longer exists, unreadable storage.
 
 When the power sensor or the backflush switch is gone from both the entity registry and the
 state machine, a fixable issue is raised. Its repair flow asks for a replacement (the switch
@@ -23,6 +23,7 @@ from .const import (
     DOMAIN,
     ISSUE_BACKFLUSH_SWITCH_MISSING,
     ISSUE_POWER_SENSOR_MISSING,
+    ISSUE_STORAGE_CORRUPT,
 )
 from .validation import source_exists, validate_power_sensor
 
@@ -34,6 +35,8 @@ ISSUE_OPTIONS = {
     ISSUE_POWER_SENSOR_MISSING: CONF_POWER_SENSOR,
     ISSUE_BACKFLUSH_SWITCH_MISSING: CONF_BACKFLUSH_SWITCH,
 }
+ISSUE_KEYS = (*ISSUE_OPTIONS, ISSUE_STORAGE_CORRUPT)
+"""Every repair issue a config entry can have."""
 
 
 def issue_id(entry_id: str, key: str) -> str:
@@ -66,10 +69,33 @@ def async_delete_source_issue(hass: HomeAssistant, entry_id: str, key: str) -> N
 
 
 @callback
+def async_create_storage_issue(
+    hass: HomeAssistant, entry: ConfigEntry, placeholders: dict[str, str]
+) -> None:
+    """Raise the issue that the stored data of ``entry`` cannot be read (set-up failed)."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id(entry.entry_id, ISSUE_STORAGE_CORRUPT),
+        is_fixable=False,
+        is_persistent=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key=ISSUE_STORAGE_CORRUPT,
+        translation_placeholders={"name": entry.title, **placeholders},
+    )
+
+
+@callback
+def async_delete_storage_issue(hass: HomeAssistant, entry_id: str) -> None:
+    """Clear the issue of unreadable stored data (the data was read)."""
+    ir.async_delete_issue(hass, DOMAIN, issue_id(entry_id, ISSUE_STORAGE_CORRUPT))
+
+
+@callback
 def async_delete_entry_issues(hass: HomeAssistant, entry_id: str) -> None:
     """Clear every issue of a config entry (when it is removed)."""
-    for key in ISSUE_OPTIONS:
-        async_delete_source_issue(hass, entry_id, key)
+    for key in ISSUE_KEYS:
+        ir.async_delete_issue(hass, DOMAIN, issue_id(entry_id, key))
 
 
 OPTION_ISSUES = {option: key for key, option in ISSUE_OPTIONS.items()}
