@@ -153,8 +153,8 @@ UNREPAIRABLE: dict[str, tuple[Any, str]] = {
     "maintenance null": (_with("maintenance", None), "maintenance"),
     "schedule missing": (_with("maintenance.schedule", ...), "maintenance.schedule"),
     "tasks a list": (_with("maintenance.schedule.tasks", []), "maintenance.schedule"),
-    "task missing": (
-        _with("maintenance.schedule.tasks.clean", ...),
+    "task a string": (
+        _with("maintenance.schedule.tasks.clean", "done"),
         "maintenance.schedule.tasks.clean",
     ),
     "last_done garbage": (
@@ -217,6 +217,14 @@ def test_validate_good_and_older_data() -> None:
     # A file holding only a pending switch-off (no counters yet) is a new machine's.
     stored, repairs = validate_stored({"backflush_run": {"off_pending": True}})
     assert (stored["total_shots"], repairs) == (0, [])
+
+
+def test_validate_task_written_before_it_existed() -> None:
+    """A task missing from the schedule (an older release) starts as done now, logged."""
+    stored, repairs = validate_stored(_with("maintenance.schedule.tasks.descale", ...))
+    assert "descale" not in stored["maintenance"]["schedule"]["tasks"]
+    assert stored["maintenance"]["schedule"]["tasks"]["clean"]["shots_since"] == 30
+    assert repairs == ["maintenance.schedule.tasks.descale: None -> 'done now'"]
 
 
 @pytest.mark.freeze_time("2026-05-04 08:00:00+00:00")

@@ -271,7 +271,11 @@ class _Validation:
         checked: dict[str, Any] = dict(tasks)
         for task in TASKS:
             field = f"maintenance.schedule.tasks.{task}"
-            record = tasks.get(task)
+            if task not in tasks:
+                # Written before the task existed: the engine starts it as done now.
+                self.repaired(field, None, "done now")
+                continue
+            record = tasks[task]
             if not isinstance(record, Mapping):
                 raise StoredDataCorruptError(field, record)
             if not _readable_datetime(record.get("last_done")):
