@@ -39,6 +39,9 @@ POWER_ATTRIBUTES = {ATTR_UNIT_OF_MEASUREMENT: UnitOfPower.WATT, ATTR_DEVICE_CLAS
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(request: pytest.FixtureRequest) -> None:
     """Load our custom integration in every Home Assistant test (not the engine tests)."""
+    if "recorder_mock" in request.fixturenames:
+        # the recorder's database must be prepared before hass starts
+        request.getfixturevalue("recorder_db_url")
     if "hass" in request.fixturenames:
         request.getfixturevalue("enable_custom_integrations")
 

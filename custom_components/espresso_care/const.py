@@ -150,3 +150,7 @@ ATTR_PAUSE_SECONDS: Final = "pause_seconds"
 ATTR_LIFT_BREW_LEVER: Final = "lift_brew_lever"
 ARM_SECONDS: Final = 60
 MAINTENANCE_SOURCE_BACKFLUSH_ROUTINE: Final = "backflush_routine"
+
+# Calibration from history (issue 13): ``espresso_care.analyze_history``.
+SERVICE_ANALYZE_HISTORY: Final = "analyze_history"
+ATTR_DAYS: Final = "days"

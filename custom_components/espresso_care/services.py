@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant, ServiceCall, callback
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
@@ -17,6 +23,7 @@ from .const import (
     ATTR_CONFIG_ENTRY_ID,
     ATTR_COUNT,
     ATTR_CYCLES,
+    ATTR_DAYS,
     ATTR_DURATION,
     ATTR_OFF_SECONDS,
     ATTR_ON_SECONDS,
@@ -27,6 +34,7 @@ from .const import (
     ATTR_WHEN,
     DOMAIN,
     SERVICE_ADJUST_SHOTS,
+    SERVICE_ANALYZE_HISTORY,
     SERVICE_MARK_DONE,
     SERVICE_SNOOZE,
     SERVICE_START_BACKFLUSH,
@@ -35,6 +43,7 @@ from .const import (
 )
 from .engine.backflush import AbortReason, BackflushProgram, ProgramError
 from .engine.maintenance import DateInFutureError, SnoozeError, Task
+from .history import DEFAULT_DAYS, as_response, async_analyze
 
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
@@ -81,11 +90,18 @@ SNOOZE_SCHEMA = vol.Schema(
         vol.Optional(ATTR_UNTIL): cv.datetime,
     }
 )
+# The range of days (1 to 30) is checked by the handler, which raises a translated error.
+ANALYZE_HISTORY_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Optional(ATTR_DAYS, default=DEFAULT_DAYS): vol.Coerce(int),
+    }
+)
 
 
 @callback
-def async_get_data(hass: HomeAssistant, entry_id: str) -> EspressoCareData:
-    """Runtime data of a loaded Espresso Care entry, or a translated validation error."""
+def async_get_entry(hass: HomeAssistant, entry_id: str) -> EspressoCareConfigEntry:
+    """Return a loaded Espresso Care entry, or raise a translated validation error."""
     entry: EspressoCareConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
     if entry is None or entry.domain != DOMAIN:
         raise ServiceValidationError(
@@ -99,7 +115,13 @@ def async_get_data(hass: HomeAssistant, entry_id: str) -> EspressoCareData:
             translation_key="entry_not_loaded",
             translation_placeholders={"name": entry.title},
         )
-    return entry.runtime_data
+    return entry
+
+
+@callback
+def async_get_data(hass: HomeAssistant, entry_id: str) -> EspressoCareData:
+    """Runtime data of a loaded Espresso Care entry, or a translated validation error."""
+    return async_get_entry(hass, entry_id).runtime_data
 
 
 async def _async_adjust_shots(call: ServiceCall) -> None:
@@ -176,6 +198,14 @@ async def _async_snooze(call: ServiceCall) -> None:
         ) from err
 
 
+async def _async_analyze_history(call: ServiceCall) -> ServiceResponse:
+    """Analyse the recorded history of a machine's power sensor; return what was found."""
+    entry = async_get_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    days: int = call.data[ATTR_DAYS]
+    analysis = await async_analyze(call.hass, entry, days)
+    return as_response(entry, days, analysis)
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the actions of the integration."""
@@ -192,3 +222,10 @@ def async_setup_services(hass: HomeAssistant) -> None:
         DOMAIN, SERVICE_MARK_DONE, _async_mark_done, schema=MARK_DONE_SCHEMA
     )
     hass.services.async_register(DOMAIN, SERVICE_SNOOZE, _async_snooze, schema=SNOOZE_SCHEMA)
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_ANALYZE_HISTORY,
+        _async_analyze_history,
+        schema=ANALYZE_HISTORY_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
+    )
