@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from unittest.mock import patch
 
@@ -823,10 +823,15 @@ async def test_arming_gate(hass: HomeAssistant, freezer: FrozenDateTimeFactory) 
     )
     assert hass.states.get(RELAY).state == STATE_OFF
 
+    assert hass.states.get(PROGRESS).attributes["require_arming"] is True
+    assert hass.states.get(PROGRESS).attributes["armed_until"] is None
     await hass.services.async_call("button", "press", {"entity_id": ARM}, blocking=True)
+    armed_until = dt_util.parse_datetime(hass.states.get(PROGRESS).attributes["armed_until"])
+    assert armed_until == dt_util.utcnow() + timedelta(seconds=60)
     await _wait(hass, freezer, 59)
     await _start(hass)
     assert hass.states.get(RELAY).state == STATE_ON
+    assert hass.states.get(PROGRESS).attributes["armed_until"] is None
     await _stop(hass)
     # Arming was consumed by the start.
     with pytest.raises(ServiceValidationError):

@@ -140,6 +140,8 @@ async def test_shot_updates_sensors(hass: HomeAssistant, freezer: FrozenDateTime
     assert hass.states.get(TOTAL).state == "2"
     assert hass.states.get(LAST).state == "30.0"
     assert hass.states.get(AVERAGE).state == "27.5"
+    # The shots the average is taken over, oldest first (the dashboard card's bar chart).
+    assert hass.states.get(AVERAGE).attributes["recent_durations"] == [25.0, 30.0]
 
 
 @pytest.mark.freeze_time("2026-05-04 08:00:00+00:00")

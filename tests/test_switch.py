@@ -50,6 +50,8 @@ def test_backflush_entities_translated_with_icons() -> None:
         "step",
         "cycle",
         "cycles_done",
+        "require_arming",
+        "armed_until",
     }
     assert "backflush_progress" in {description.key for description in SENSORS}
     assert "default" in icons["entity"]["sensor"]["backflush_progress"]

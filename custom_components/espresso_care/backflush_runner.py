@@ -232,6 +232,9 @@ class BackflushRunner:
             "step": None if step is None else step.kind.value,
             "cycle": None if step is None else step.cycle,
             "cycles_done": 0 if run is None else run.cycles_done,
+            # Whether a start needs the arm button first, and until when it was armed.
+            "require_arming": self.require_arming,
+            "armed_until": None if self.armed_until is None else self.armed_until.isoformat(),
         }
 
     def as_stored(self) -> dict[str, Any] | None:

@@ -94,6 +94,10 @@ SENSORS: tuple[EspressoCareSensorEntityDescription, ...] = (
         value_fn=lambda data: (
             None if (average := data.shots.average_shot_duration) is None else round(average, 1)
         ),
+        # The shots the average is taken over, oldest first (the dashboard card's bar chart).
+        attributes_fn=lambda data: {
+            "recent_durations": [round(duration, 1) for duration in data.shots.recent_durations]
+        },
     ),
     EspressoCareSensorEntityDescription(
         key="machine_state",
