@@ -23,6 +23,7 @@ from .const import (
 from .data import EspressoCareConfigEntry, EspressoCareData
 from .device import async_follow_power_sensor_device, async_update_device, machine_device_info
 from .engine.profiles import DetectorSettings, settings_for
+from .frontend import async_register_card
 from .maintenance_tracker import MaintenanceTracker
 from .repairs import (
     SourceIssues,
@@ -47,8 +48,9 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions of the integration."""
+    """Register the actions of the integration and serve its dashboard card."""
     async_setup_services(hass)
+    await async_register_card(hass)
     return True
 
 
