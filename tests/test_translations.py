@@ -2,21 +2,43 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from homeassistant.helpers.translation import async_get_translations
+import pytest
 import yaml
 
 from custom_components.espresso_care.binary_sensor import BINARY_SENSORS
 from custom_components.espresso_care.config_flow import OPTIONS_SCHEMA, SOURCES_SCHEMA, USER_SCHEMA
-from custom_components.espresso_care.const import MACHINE_TYPE_MODELS, SWITCH_ROLES
+from custom_components.espresso_care.const import DOMAIN, MACHINE_TYPE_MODELS, SWITCH_ROLES
 from custom_components.espresso_care.engine.events import MachineState
 from custom_components.espresso_care.engine.profiles import MACHINE_TYPES
 from custom_components.espresso_care.repairs import ISSUE_KEYS
 from custom_components.espresso_care.sensor import SENSORS
 
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from homeassistant.core import HomeAssistant
+
 COMPONENT = Path(__file__).parent.parent / "custom_components" / "espresso_care"
+SCRIPT = Path(__file__).parent.parent / "scripts" / "translations.py"
+
+
+def _script() -> ModuleType:
+    """scripts/translations.py, whose check this test runs."""
+    spec = importlib.util.spec_from_file_location("translations_script", SCRIPT)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+TRANSLATIONS = _script()
 
 
 def _json(name: str) -> dict[str, Any]:
@@ -78,3 +100,109 @@ def test_exceptions_have_messages() -> None:
     for key, text in STRINGS["exceptions"].items():
         assert set(text) == {"message"}, key
         assert isinstance(text["message"], str), key
+
+
+def test_every_language_is_complete() -> None:
+    """de, nl, it, fr and es have every text of strings.json, none more, same placeholders.
+
+    Fix a failure by translating what is listed: ``.venv/bin/python scripts/translations.py check``.
+    """
+    report = TRANSLATIONS.problems()
+    assert not report, "\n".join(
+        f"{language}: {line}" for language, lines in report.items() for line in lines
+    )
+    shipped = {path.stem for path in (COMPONENT / "translations").glob("*.json")}
+    assert shipped == {"en", "de", "nl", "it", "fr", "es"}
+
+
+ENGLISH = {
+    "config": {"step": {"user": {"title": "Add {name}", "description": "Plug it in."}}},
+    "exceptions": {"range": {"message": "{value} is outside {min} to {max}."}},
+}
+
+
+@pytest.mark.parametrize(
+    ("translation", "problems"),
+    [
+        pytest.param(
+            {
+                "config": {"step": {"user": {"title": "{name} hinzufügen", "description": "Ein."}}},
+                "exceptions": {"range": {"message": "{value} liegt außerhalb {min} bis {max}."}},
+            },
+            [],
+            id="complete",
+        ),
+        pytest.param(
+            {
+                "config": {"step": {"user": {"title": "{name} hinzufügen"}}},
+                "exceptions": {"range": {"message": "{value} liegt außerhalb {min} bis {max}."}},
+            },
+            ["missing: config.step.user.description"],
+            id="missing",
+        ),
+        pytest.param(
+            {
+                "config": {"step": {"user": {"title": "{name} hinzufügen", "description": " "}}},
+                "exceptions": {"range": {"message": "{value} liegt außerhalb {min} bis {max}."}},
+            },
+            ["empty: config.step.user.description"],
+            id="empty",
+        ),
+        pytest.param(
+            {
+                "config": {"step": {"user": {"title": "{name} hinzufügen", "description": "Ein."}}},
+                "exceptions": {
+                    "range": {"message": "{value} liegt außerhalb {min} bis {max}."},
+                    "old": {"message": "Veraltet."},
+                },
+            },
+            ["extra (not in strings.json): exceptions.old.message"],
+            id="extra",
+        ),
+        pytest.param(
+            {
+                "config": {"step": {"user": {"title": "{naam} hinzufügen", "description": "Ein."}}},
+                "exceptions": {"range": {"message": "{value} liegt außerhalb {min} bis {min}."}},
+            },
+            [
+                "placeholders differ: config.step.user.title: ['naam'] instead of ['name']",
+                "placeholders differ: exceptions.range.message: ['min', 'min', 'value']"
+                " instead of ['max', 'min', 'value']",
+            ],
+            id="placeholders",
+        ),
+        pytest.param(
+            {
+                "config": {"step": {"user": "{name} hinzufügen"}},
+                "exceptions": {"range": {"message": "{value} liegt außerhalb {min} bis {max}."}},
+            },
+            [
+                "missing: config.step.user.title",
+                "missing: config.step.user.description",
+                "extra (not in strings.json): config.step.user",
+            ],
+            id="shape",
+        ),
+    ],
+)
+def test_check_finds_every_kind_of_gap(translation: dict[str, Any], problems: list[str]) -> None:
+    """The check behind the completeness test names each missing, empty, extra or changed text."""
+    assert TRANSLATIONS.compare(ENGLISH, translation) == problems
+
+
+@pytest.mark.parametrize(
+    ("language", "key", "text"),
+    [
+        ("de", "entity.sensor.total_shots.name", "Bezüge gesamt"),
+        ("nl", "entity.button.arm_backflush.name", "Terugspoelen vrijgeven"),
+        ("it", "entity.sensor.machine_state.state.ready", "Pronta"),
+        ("fr", "entity.switch.backflush.name", "Rétrolavage"),
+        ("es", "entity.todo.maintenance.name", "Mantenimiento"),
+    ],
+)
+async def test_home_assistant_loads_the_translations(
+    hass: HomeAssistant, language: str, key: str, text: str
+) -> None:
+    """Home Assistant's translation loader reads our translations/<language>.json."""
+    translations = await async_get_translations(hass, language, "entity", {DOMAIN})
+    assert translations[f"component.{DOMAIN}.{key}"] == text
