@@ -4,8 +4,9 @@
     python scripts/translations.py sync    # copy strings.json to translations/en.json
 
 ``check`` lists, per language, the keys of strings.json that are missing or empty, the keys
-strings.json does not have, and the texts whose placeholders ({name}, {count}, ...) differ from
-the English ones; it exits with 1 when it finds any. tests/test_translations.py runs the same
+strings.json does not have, the texts whose placeholders ({name}, {count}, ...) differ from the
+English ones, and texts of three words or more left in English; it exits with 1 when it finds
+any. tests/test_translations.py runs the same
 ``problems()``.
 """
 
@@ -23,6 +24,9 @@ STRINGS = COMPONENT / "strings.json"
 TRANSLATIONS = COMPONENT / "translations"
 LANGUAGES = ("de", "nl", "it", "fr", "es")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
+# A text of this many words or more that reads exactly as the English one was not translated
+# (single words such as "Pause", "Phase" or "Name" often are the same in another language).
+UNTRANSLATED_WORDS = 3
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -63,6 +67,8 @@ def compare(english: dict[str, Any], translation: dict[str, Any]) -> list[str]:
             found.append(
                 f"placeholders differ: {key}: {placeholders(value)} instead of {placeholders(text)}"
             )
+        elif value == text and len(text.split()) >= UNTRANSLATED_WORDS:
+            found.append(f"untranslated (same as English): {key}")
     return found
 
 
