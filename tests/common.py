@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from homeassistant.data_entry_flow import section
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
+from custom_components.espresso_care.config_flow import nest_in_sections
 from custom_components.espresso_care.store import (
     STORAGE_MINOR_VERSION,
     STORAGE_VERSION,
@@ -15,6 +17,8 @@ from custom_components.espresso_care.store import (
 from .conftest import ENTRY_ID, POWER_ATTRIBUTES, POWER_SENSOR
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
 
@@ -62,3 +66,19 @@ def stored_data(data: dict[str, Any]) -> dict[str, Any]:
         "key": storage_key(ENTRY_ID),
         "data": data,
     }
+
+
+def suggested_values(result: Mapping[str, Any]) -> dict[str, Any]:
+    """Suggested value of every field of a form, its sections' fields included, by key."""
+    found: dict[str, Any] = {}
+    for key, value in result["data_schema"].schema.items():
+        fields = value.schema.schema if isinstance(value, section) else {key: value}
+        for field in fields:
+            if field.description and "suggested_value" in field.description:
+                found[str(field)] = field.description["suggested_value"]
+    return found
+
+
+def options_form(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The options form's input (sections) holding the flat ``values``."""
+    return nest_in_sections(values)

@@ -1,4 +1,4 @@
-"""Config, options and reconfigure flows of Espresso Care."""
+"""Config and options flows of Espresso Care."""
 
 from __future__ import annotations
 
@@ -10,14 +10,9 @@ from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.espresso_care.config_flow import EspressoCareConfigFlow
 from custom_components.espresso_care.const import (
-    CONF_BACKFLUSH_EVERY_DAYS,
-    CONF_BACKFLUSH_EVERY_SHOTS,
     CONF_BACKFLUSH_SWITCH,
-    CONF_CLEAN_EVERY_DAYS,
-    CONF_CLEAN_EVERY_SHOTS,
-    CONF_DESCALE_EVERY_DAYS,
-    CONF_DESCALE_EVERY_SHOTS,
     CONF_MACHINE_TYPE,
     CONF_NAME,
     CONF_POWER_SENSOR,
@@ -28,6 +23,7 @@ from custom_components.espresso_care.const import (
 )
 from custom_components.espresso_care.engine.profiles import settings_for
 
+from .common import options_form, suggested_values
 from .conftest import PLUG_SWITCH, POWER_ATTRIBUTES, POWER_SENSOR
 
 if TYPE_CHECKING:
@@ -50,12 +46,12 @@ OPTIONS_INPUT = {
     CONF_SWITCH_ROLE: "pump",
     CONF_SHOT_MIN_SECONDS: 18,
     CONF_SHOT_MAX_SECONDS: 50.5,
-    CONF_BACKFLUSH_EVERY_SHOTS: 30.0,
-    CONF_BACKFLUSH_EVERY_DAYS: 10.0,
-    CONF_CLEAN_EVERY_SHOTS: 150.0,
-    CONF_CLEAN_EVERY_DAYS: 0.0,
-    CONF_DESCALE_EVERY_SHOTS: 500.0,
-    CONF_DESCALE_EVERY_DAYS: 60.0,
+    "backflush_every_shots": 30.0,
+    "backflush_every_days": 10.0,
+    "clean_every_shots": 150.0,
+    "clean_every_days": 0.0,
+    "descale_every_shots": 500.0,
+    "descale_every_days": 60.0,
 }
 
 
@@ -187,22 +183,17 @@ async def test_options_flow(hass: HomeAssistant, init_integration: MockConfigEnt
     entry = init_integration
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "init"
-    schema = result["data_schema"].schema
-    suggested = {
-        str(key): key.description["suggested_value"]
-        for key in schema
-        if key.description and "suggested_value" in key.description
-    }
+    assert result["step_id"] == "settings"
+    suggested = suggested_values(result)
     # Defaults of a single boiler and of the maintenance rules are suggested.
     profile = settings_for("single_boiler")
     assert suggested[CONF_SHOT_MIN_SECONDS] == profile.shot_min_seconds
     assert suggested[CONF_SHOT_MAX_SECONDS] == profile.shot_max_seconds
-    assert suggested[CONF_BACKFLUSH_EVERY_SHOTS] == 20
-    assert suggested[CONF_DESCALE_EVERY_DAYS] == 90
+    assert suggested["backflush_every_shots"] == 20
+    assert suggested["descale_every_days"] == 90
 
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**OPTIONS_INPUT, CONF_BACKFLUSH_SWITCH: PLUG_SWITCH}
+        result["flow_id"], options_form({**OPTIONS_INPUT, CONF_BACKFLUSH_SWITCH: PLUG_SWITCH})
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
@@ -211,16 +202,16 @@ async def test_options_flow(hass: HomeAssistant, init_integration: MockConfigEnt
         **OPTIONS_INPUT,
         CONF_SHOT_MIN_SECONDS: 18.0,
         CONF_SHOT_MAX_SECONDS: 50.5,
-        CONF_BACKFLUSH_EVERY_SHOTS: 30,
-        CONF_BACKFLUSH_EVERY_DAYS: 10,
-        CONF_CLEAN_EVERY_SHOTS: 150,
-        CONF_CLEAN_EVERY_DAYS: 0,
-        CONF_DESCALE_EVERY_SHOTS: 500,
-        CONF_DESCALE_EVERY_DAYS: 60,
+        "backflush_every_shots": 30,
+        "backflush_every_days": 10,
+        "clean_every_shots": 150,
+        "clean_every_days": 0,
+        "descale_every_shots": 500,
+        "descale_every_days": 60,
         CONF_BACKFLUSH_SWITCH: PLUG_SWITCH,
         "require_arming": False,  # the arming gate of the automated backflush, off by default
     }
-    assert isinstance(entry.options[CONF_BACKFLUSH_EVERY_SHOTS], int)
+    assert isinstance(entry.options["backflush_every_shots"], int)
     # The entry was reloaded: the detector runs with the new settings.
     assert entry.state is ConfigEntryState.LOADED
     settings = entry.runtime_data.shots.settings
@@ -232,7 +223,9 @@ async def test_options_flow(hass: HomeAssistant, init_integration: MockConfigEnt
 
     # An emptied switch is removed from the options.
     result = await hass.config_entries.options.async_init(entry.entry_id)
-    result = await hass.config_entries.options.async_configure(result["flow_id"], OPTIONS_INPUT)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], options_form(OPTIONS_INPUT)
+    )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert CONF_BACKFLUSH_SWITCH not in entry.options
 
@@ -249,11 +242,13 @@ async def test_options_flow_keeps_profile_shot_limits(
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {
-            **OPTIONS_INPUT,
-            CONF_SHOT_MIN_SECONDS: single.shot_min_seconds,
-            CONF_SHOT_MAX_SECONDS: single.shot_max_seconds,
-        },
+        options_form(
+            {
+                **OPTIONS_INPUT,
+                CONF_SHOT_MIN_SECONDS: single.shot_min_seconds,
+                CONF_SHOT_MAX_SECONDS: single.shot_max_seconds,
+            }
+        ),
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
@@ -269,11 +264,13 @@ async def test_options_flow_keeps_profile_shot_limits(
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {
-            **OPTIONS_INPUT,
-            CONF_SHOT_MIN_SECONDS: dual.shot_min_seconds,
-            CONF_SHOT_MAX_SECONDS: 70,
-        },
+        options_form(
+            {
+                **OPTIONS_INPUT,
+                CONF_SHOT_MIN_SECONDS: dual.shot_min_seconds,
+                CONF_SHOT_MAX_SECONDS: 70,
+            }
+        ),
     )
     await hass.async_block_till_done()
     assert CONF_SHOT_MIN_SECONDS not in entry.options
@@ -297,80 +294,61 @@ async def test_options_flow_errors(hass: HomeAssistant, init_integration: MockCo
     result = await hass.config_entries.options.async_init(init_integration.entry_id)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {**OPTIONS_INPUT, CONF_SHOT_MIN_SECONDS: 40, CONF_SHOT_MAX_SECONDS: 40},
+        options_form({**OPTIONS_INPUT, CONF_SHOT_MIN_SECONDS: 40, CONF_SHOT_MAX_SECONDS: 40}),
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_SHOT_MIN_SECONDS: "shot_min_not_below_max"}
 
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**OPTIONS_INPUT, CONF_POWER_SENSOR: "sensor.other_plug_power"}
+        result["flow_id"],
+        options_form({**OPTIONS_INPUT, CONF_POWER_SENSOR: "sensor.other_plug_power"}),
     )
     assert result["errors"] == {CONF_POWER_SENSOR: "already_configured"}
 
     hass.states.async_set("sensor.kettle_temperature", "80", {ATTR_UNIT_OF_MEASUREMENT: "°C"})
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**OPTIONS_INPUT, CONF_POWER_SENSOR: "sensor.kettle_temperature"}
+        result["flow_id"],
+        options_form({**OPTIONS_INPUT, CONF_POWER_SENSOR: "sensor.kettle_temperature"}),
     )
     assert result["errors"] == {CONF_POWER_SENSOR: "not_power_sensor"}
 
-    result = await hass.config_entries.options.async_configure(result["flow_id"], OPTIONS_INPUT)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], options_form(OPTIONS_INPUT)
+    )
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
-async def test_reconfigure_flow(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
-    """The source entities and the machine type can be changed; the rest is kept."""
-    entry = init_integration
-    hass.config_entries.async_update_entry(
-        entry, options={**entry.options, CONF_BACKFLUSH_EVERY_SHOTS: 25}
-    )
-    hass.states.async_set("sensor.new_plug_power", "2.0", POWER_ATTRIBUTES)
-    result = await entry.start_reconfigure_flow(hass)
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "reconfigure"
-
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {
-            CONF_POWER_SENSOR: "sensor.new_plug_power",
-            CONF_MACHINE_TYPE: "capsule",
-            CONF_BACKFLUSH_SWITCH: PLUG_SWITCH,
-            CONF_SWITCH_ROLE: "machine_power",
-        },
-    )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reconfigure_successful"
-    await hass.async_block_till_done()
-    assert entry.options == {
-        CONF_NAME: "Espresso machine",
-        CONF_POWER_SENSOR: "sensor.new_plug_power",
-        CONF_MACHINE_TYPE: "capsule",
-        CONF_BACKFLUSH_SWITCH: PLUG_SWITCH,
-        CONF_SWITCH_ROLE: "machine_power",
-        CONF_BACKFLUSH_EVERY_SHOTS: 25,
-    }
-    assert entry.state is ConfigEntryState.LOADED
-
-
-async def test_reconfigure_flow_errors(
+async def test_options_flow_shot_limits_use_engine_bounds(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
-    """A sensor that is not a power sensor is refused in the reconfigure step."""
-    hass.states.async_set("sensor.kettle_temperature", "80", {ATTR_UNIT_OF_MEASUREMENT: "°C"})
-    result = await init_integration.start_reconfigure_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
+    """Shot limits the engine refuses are refused in the form, with the engine's bounds."""
+    entry = init_integration
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    # The engine allows 2-600 s for the longest shot: 1.5 s would fail the set-up.
+    result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {
-            CONF_POWER_SENSOR: "sensor.kettle_temperature",
-            CONF_MACHINE_TYPE: "capsule",
-            CONF_SWITCH_ROLE: "pump",
-        },
+        options_form({**OPTIONS_INPUT, CONF_SHOT_MIN_SECONDS: 1, CONF_SHOT_MAX_SECONDS: 1.5}),
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {CONF_POWER_SENSOR: "not_power_sensor"}
-
-    result = await hass.config_entries.flow.async_configure(
+    assert result["errors"] == {CONF_SHOT_MAX_SECONDS: "shot_max_seconds_out_of_range"}
+    assert result["description_placeholders"]["shot_max_seconds_min"] == "2"
+    assert result["description_placeholders"]["shot_max_seconds_max"] == "600"
+    result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {CONF_POWER_SENSOR: POWER_SENSOR, CONF_MACHINE_TYPE: "capsule", CONF_SWITCH_ROLE: "pump"},
+        options_form({**OPTIONS_INPUT, CONF_SHOT_MIN_SECONDS: 0.5, CONF_SHOT_MAX_SECONDS: 30}),
     )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reconfigure_successful"
+    assert result["errors"] == {CONF_SHOT_MIN_SECONDS: "shot_min_seconds_out_of_range"}
+    assert entry.state is ConfigEntryState.LOADED
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        options_form({**OPTIONS_INPUT, CONF_SHOT_MIN_SECONDS: 1, CONF_SHOT_MAX_SECONDS: 2}),
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.shots.settings.shot_max_seconds == 2.0
+
+
+async def test_options_flow_has_no_reconfigure_twin(hass: HomeAssistant) -> None:
+    """The sources are changed in the options only (as core helpers do): no reconfigure step."""
+    assert not hasattr(EspressoCareConfigFlow, "async_step_reconfigure")

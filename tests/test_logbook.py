@@ -45,7 +45,7 @@ async def test_describe_shot(hass: HomeAssistant) -> None:
     describe = _describer(hass)
     assert describe(Event(EVENT_SHOT, SHOT_DATA)) == {
         "name": "Espresso machine",
-        "message": "pulled a 25 s shot (shot number 7)",
+        "message": "pulled a shot of 25 s (shot number 7)",
         "entity_id": "sensor.espresso_machine_total_shots",
     }
 
@@ -55,5 +55,5 @@ async def test_describe_shot_of_removed_machine(hass: HomeAssistant) -> None:
     describe = _describer(hass)
     assert describe(Event(EVENT_SHOT, SHOT_DATA)) == {
         "name": "Espresso machine",
-        "message": "pulled a 25 s shot (shot number 7)",
+        "message": "pulled a shot of 25 s (shot number 7)",
     }

@@ -18,13 +18,6 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 
 from custom_components.espresso_care.const import (
-    CONF_BACKFLUSH_EVERY_DAYS,
-    CONF_BACKFLUSH_EVERY_SHOTS,
-    CONF_BACKFLUSH_LAST_DONE,
-    CONF_CLEAN_EVERY_DAYS,
-    CONF_CLEAN_EVERY_SHOTS,
-    CONF_DESCALE_EVERY_DAYS,
-    CONF_DESCALE_EVERY_SHOTS,
     CONF_MARK_DETECTED_BACKFLUSH,
     CONF_SHOT_TIME_DRIFT_PERCENT,
     DOMAIN,
@@ -37,7 +30,16 @@ from custom_components.espresso_care.maintenance_tracker import drift_threshold
 from custom_components.espresso_care.store import storage_key
 from custom_components.espresso_care.validation import parse_last_done
 
-from .common import PUMP_WATTS, STANDBY_WATTS, pass_time, pull_shot, set_power, stored_data
+from .common import (
+    PUMP_WATTS,
+    STANDBY_WATTS,
+    options_form,
+    pass_time,
+    pull_shot,
+    set_power,
+    stored_data,
+    suggested_values,
+)
 from .conftest import ENTRY_ID, PLUG_SWITCH
 
 if TYPE_CHECKING:
@@ -103,12 +105,12 @@ def options(options: dict[str, Any]) -> dict[str, Any]:
     """Short shot rules so tests pull few shots."""
     return {
         **options,
-        CONF_BACKFLUSH_EVERY_SHOTS: 3,
-        CONF_BACKFLUSH_EVERY_DAYS: 7,
-        CONF_CLEAN_EVERY_SHOTS: 5,
-        CONF_CLEAN_EVERY_DAYS: 30,
-        CONF_DESCALE_EVERY_SHOTS: 0,
-        CONF_DESCALE_EVERY_DAYS: 90,
+        "backflush_every_shots": 3,
+        "backflush_every_days": 7,
+        "clean_every_shots": 5,
+        "clean_every_days": 30,
+        "descale_every_shots": 0,
+        "descale_every_days": 90,
     }
 
 
@@ -251,12 +253,12 @@ async def test_both_rules_and_disabled(
 ) -> None:
     """Either enabled rule makes a task due; a task with both rules at 0 never is."""
     rules = {
-        CONF_BACKFLUSH_EVERY_SHOTS: 2,
-        CONF_BACKFLUSH_EVERY_DAYS: 3,
-        CONF_CLEAN_EVERY_SHOTS: 0,
-        CONF_CLEAN_EVERY_DAYS: 0,
-        CONF_DESCALE_EVERY_SHOTS: 0,
-        CONF_DESCALE_EVERY_DAYS: 0,
+        "backflush_every_shots": 2,
+        "backflush_every_days": 3,
+        "clean_every_shots": 0,
+        "clean_every_days": 0,
+        "descale_every_shots": 0,
+        "descale_every_days": 0,
     }
     await setup(hass, config_entry, **rules)
     runtime = config_entry.runtime_data
@@ -504,8 +506,8 @@ def _stored(notified: list[str]) -> dict[str, Any]:
                 "schedule": {
                     "version": 1,
                     "tasks": {
-                        "backflush": {"last_done": "2026-04-20T08:00:00+00:00", "shots_since": 4},
-                        "clean": {"last_done": "2026-04-20T08:00:00+00:00", "shots_since": 4},
+                        "backflush": {"last_done": "2026-04-20T00:00:00+00:00", "shots_since": 4},
+                        "clean": {"last_done": "2026-04-20T00:00:00+00:00", "shots_since": 4},
                         "descale": {"last_done": "2026-03-01T08:00:00+00:00", "shots_since": 4},
                     },
                 },
@@ -562,7 +564,7 @@ async def test_due_events_wait_for_start(
     """While Home Assistant starts no due event fires (automations may not listen yet)."""
     config_entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(
-        config_entry, options={**config_entry.options, CONF_BACKFLUSH_EVERY_SHOTS: 1}
+        config_entry, options={**config_entry.options, "backflush_every_shots": 1}
     )
     events = capture(hass, EVENT_MAINTENANCE_DUE)
     hass.set_state(hass.state.starting)
@@ -675,7 +677,7 @@ async def test_last_done_option_applied_once(
     await hass.config.async_set_time_zone("UTC")
     await pull_shot(hass, freezer)
     hass.config_entries.async_update_entry(
-        entry, options={**entry.options, CONF_BACKFLUSH_LAST_DONE: "2026-04-30 09:00:00"}
+        entry, options={**entry.options, "backflush_last_done": "2026-04-30 09:00:00"}
     )
     assert await hass.config_entries.async_reload(ENTRY_ID)
     await hass.async_block_till_done()
@@ -693,13 +695,13 @@ async def test_last_done_option_applied_once(
     assert hass.states.get(last_done("backflush")).state.startswith("2026-05-04T08:0")
 
     # Removing the option forgets it; entering the same date again applies it again.
-    options = {k: v for k, v in entry.options.items() if k != CONF_BACKFLUSH_LAST_DONE}
+    options = {k: v for k, v in entry.options.items() if k != "backflush_last_done"}
     hass.config_entries.async_update_entry(entry, options=options)
     assert await hass.config_entries.async_reload(ENTRY_ID)
     await hass.async_block_till_done()
     assert hass_storage[KEY]["data"]["maintenance"]["applied_last_done"] == {}
     hass.config_entries.async_update_entry(
-        entry, options={**options, CONF_BACKFLUSH_LAST_DONE: "2026-04-30 09:00:00"}
+        entry, options={**options, "backflush_last_done": "2026-04-30 09:00:00"}
     )
     assert await hass.config_entries.async_reload(ENTRY_ID)
     await hass.async_block_till_done()
@@ -716,7 +718,7 @@ async def test_bad_last_done_option_ignored(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """An unreadable or future date (only possible when edited by hand) is skipped."""
-    await setup(hass, config_entry, **{CONF_BACKFLUSH_LAST_DONE: value})
+    await setup(hass, config_entry, backflush_last_done=value)
     assert hass.states.get(last_done("backflush")).state == "2026-05-04T08:00:00+00:00"
     assert "Ignoring" in caplog.text
 
@@ -878,12 +880,12 @@ async def test_logbook(
 
     assert describe(EVENT_MAINTENANCE_DUE, task="clean") == {
         "name": "Espresso machine",
-        "message": "is due for a detergent clean",
+        "message": "is due: Clean with detergent (backflush with detergent)",
         "entity_id": due("clean"),
     }
     assert describe(EVENT_MAINTENANCE_DONE, task="descale", source="todo") == {
         "name": "Espresso machine",
-        "message": "had descaling done (to-do list)",
+        "message": "done: Descale (to-do list)",
         "entity_id": due("descale"),
     }
     assert describe(EVENT_BACKFLUSH_DETECTED, start="s", end="e", pulses=6) == {
@@ -894,7 +896,7 @@ async def test_logbook(
     # A machine that was removed is still described, without an entity.
     assert describe(EVENT_MAINTENANCE_DONE, config_entry_id="gone", task="x", source="y") == {
         "name": "Espresso machine",
-        "message": "had x done (y)",
+        "message": "done: x (y)",
     }
 
 
@@ -906,12 +908,12 @@ OPTIONS_FORM = {
     "switch_role": "pump",
     "shot_min_seconds": 15,
     "shot_max_seconds": 45,
-    CONF_BACKFLUSH_EVERY_SHOTS: 3,
-    CONF_BACKFLUSH_EVERY_DAYS: 7,
-    CONF_CLEAN_EVERY_SHOTS: 5,
-    CONF_CLEAN_EVERY_DAYS: 30,
-    CONF_DESCALE_EVERY_SHOTS: 0,
-    CONF_DESCALE_EVERY_DAYS: 90,
+    "backflush_every_shots": 3,
+    "backflush_every_days": 7,
+    "clean_every_shots": 5,
+    "clean_every_days": 30,
+    "descale_every_shots": 0,
+    "descale_every_days": 90,
 }
 
 
@@ -923,69 +925,65 @@ async def test_options_flow_maintenance_fields(
     await hass.config.async_set_time_zone("UTC")
     entry = init_integration
     result = await hass.config_entries.options.async_init(entry.entry_id)
-    suggested = {
-        str(key): key.description["suggested_value"]
-        for key in result["data_schema"].schema
-        if key.description and "suggested_value" in key.description
-    }
+    suggested = suggested_values(result)
     assert suggested[CONF_SHOT_TIME_DRIFT_PERCENT] == 25
     assert suggested[CONF_MARK_DETECTED_BACKFLUSH] is True
-    assert CONF_BACKFLUSH_LAST_DONE not in suggested
+    assert "backflush_last_done" not in suggested
 
     # A date in the future is refused on its field.
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {
-            **OPTIONS_FORM,
-            CONF_SHOT_TIME_DRIFT_PERCENT: 40.0,
-            "descale_last_done": "2026-05-04 08:06:00",
-            "clean_last_done": "2026-05-04 08:04:00",  # within the tolerance: fine
-        },
+        options_form(
+            {
+                **OPTIONS_FORM,
+                CONF_SHOT_TIME_DRIFT_PERCENT: 40.0,
+                "descale_last_done": "2026-05-05",
+                "clean_last_done": "2026-05-04",  # this morning: fine
+            }
+        ),
     )
     assert result["type"] == "form"
     assert result["errors"] == {"descale_last_done": "date_in_future"}
 
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {
-            **OPTIONS_FORM,
-            CONF_SHOT_TIME_DRIFT_PERCENT: 40.0,
-            CONF_MARK_DETECTED_BACKFLUSH: False,
-            "descale_last_done": "2026-02-01 10:00:00",
-            "clean_last_done": "2026-04-20 08:00:00",
-        },
+        options_form(
+            {
+                **OPTIONS_FORM,
+                CONF_SHOT_TIME_DRIFT_PERCENT: 40.0,
+                CONF_MARK_DETECTED_BACKFLUSH: False,
+                "descale_last_done": "2026-02-01",
+                "clean_last_done": "2026-04-20",
+            }
+        ),
     )
     assert result["type"] == "create_entry"
     await hass.async_block_till_done()
     assert entry.options[CONF_SHOT_TIME_DRIFT_PERCENT] == 40
     assert isinstance(entry.options[CONF_SHOT_TIME_DRIFT_PERCENT], int)
     assert entry.options[CONF_MARK_DETECTED_BACKFLUSH] is False
-    assert entry.options["descale_last_done"] == "2026-02-01 10:00:00"
+    assert entry.options["descale_last_done"] == "2026-02-01"
     # Applied after the reload: descale overdue since May 2, the clean almost due.
     maintenance = entry.runtime_data.maintenance
     assert maintenance.drift.threshold_percent == 40
     assert maintenance.mark_detected_backflush is False
-    assert hass.states.get(last_done("descale")).state == "2026-02-01T10:00:00+00:00"
+    assert hass.states.get(last_done("descale")).state == "2026-02-01T00:00:00+00:00"
     assert hass.states.get(due("descale")).state == STATE_ON
-    assert hass.states.get(last_done("clean")).state == "2026-04-20T08:00:00+00:00"
+    assert hass.states.get(last_done("clean")).state == "2026-04-20T00:00:00+00:00"
     assert hass.states.get(due("clean")).state == STATE_OFF
     # The backflush done at set-up is later than the clean: it stays.
     assert hass.states.get(last_done("backflush")).state == "2026-05-04T08:00:00+00:00"
 
     # The form shows the entered dates; emptying one removes it from the options.
     result = await hass.config_entries.options.async_init(entry.entry_id)
-    suggested = {
-        str(key): key.description["suggested_value"]
-        for key in result["data_schema"].schema
-        if key.description and "suggested_value" in key.description
-    }
-    assert suggested["descale_last_done"] == "2026-02-01 10:00:00"
+    suggested = suggested_values(result)
+    assert suggested["descale_last_done"] == "2026-02-01"
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**OPTIONS_FORM, "descale_last_done": "2026-02-01 10:00:00"}
+        result["flow_id"], options_form({**OPTIONS_FORM, "descale_last_done": "2026-02-01"})
     )
     assert result["type"] == "create_entry"
     await hass.async_block_till_done()
     assert "clean_last_done" not in entry.options
-    assert entry.options["descale_last_done"] == "2026-02-01 10:00:00"
+    assert entry.options["descale_last_done"] == "2026-02-01"
     # Unchanged date: not applied again (the descale stays where it was).
-    assert hass.states.get(last_done("descale")).state == "2026-02-01T10:00:00+00:00"
+    assert hass.states.get(last_done("descale")).state == "2026-02-01T00:00:00+00:00"

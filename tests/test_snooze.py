@@ -15,7 +15,6 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 import voluptuous as vol
 
 from custom_components.espresso_care.const import (
-    CONF_BACKFLUSH_EVERY_SHOTS,
     DOMAIN,
     EVENT_MAINTENANCE_DONE,
     EVENT_MAINTENANCE_DUE,
@@ -41,7 +40,7 @@ BACKFLUSH_DUE = due("backflush")
 @pytest.fixture
 def options(options: dict[str, Any]) -> dict[str, Any]:
     """A backflush due after one shot."""
-    return {**options, CONF_BACKFLUSH_EVERY_SHOTS: 1}
+    return {**options, "backflush_every_shots": 1}
 
 
 async def snooze(hass: HomeAssistant, **data: Any) -> None:
@@ -267,6 +266,6 @@ async def test_snooze_logbook(hass: HomeAssistant) -> None:
     )
     assert described[EVENT_MAINTENANCE_SNOOZED](event) == {
         "name": "Espresso machine",
-        "message": "snoozed a detergent clean until 2026-05-05 10:00",
+        "message": "snoozed until 2026-05-05 10:00: Clean with detergent (backflush with detergent)",
         "entity_id": due("clean"),
     }

@@ -55,7 +55,7 @@ def test_backflush_entities_translated_with_icons() -> None:
     }
     assert "backflush_progress" in {description.key for description in SENSORS}
     assert "default" in icons["entity"]["sensor"]["backflush_progress"]
-    assert strings["options"]["step"]["init"]["data"]["require_arming"]
+    assert strings["options"]["step"]["settings"]["sections"]["backflush"]["data"]["require_arming"]
 
 
 @pytest.mark.usefixtures("init_integration")

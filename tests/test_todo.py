@@ -13,11 +13,7 @@ from homeassistant.exceptions import ServiceValidationError
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from custom_components.espresso_care.const import (
-    CONF_BACKFLUSH_EVERY_SHOTS,
-    DOMAIN,
-    EVENT_MAINTENANCE_DONE,
-)
+from custom_components.espresso_care.const import DOMAIN, EVENT_MAINTENANCE_DONE
 
 from .common import pull_shot
 
@@ -33,7 +29,7 @@ T0 = "2026-05-04 08:00:00+00:00"
 @pytest.fixture
 def options(options: dict[str, Any]) -> dict[str, Any]:
     """Backflush due after 2 shots."""
-    return {**options, CONF_BACKFLUSH_EVERY_SHOTS: 2}
+    return {**options, "backflush_every_shots": 2}
 
 
 async def get_items(hass: HomeAssistant) -> list[dict[str, Any]]:
@@ -156,7 +152,7 @@ async def test_summary_falls_back_to_task_key(
 ) -> None:
     """Without translations the summary is the task key."""
     with patch(
-        "custom_components.espresso_care.todo.translation.async_get_translations",
+        "custom_components.espresso_care.task_names.translation.async_get_cached_translations",
         return_value={},
     ):
         assert await hass.config_entries.async_reload(init_integration.entry_id)

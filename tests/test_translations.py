@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from custom_components.espresso_care.binary_sensor import BINARY_SENSORS
-from custom_components.espresso_care.config_flow import OPTIONS_SCHEMA, SOURCES_SCHEMA, USER_SCHEMA
+from custom_components.espresso_care.config_flow import OPTIONS_SECTIONS, USER_SCHEMA
 from custom_components.espresso_care.const import DOMAIN, MACHINE_TYPE_MODELS, SWITCH_ROLES
 from custom_components.espresso_care.engine.events import MachineState
 from custom_components.espresso_care.engine.profiles import MACHINE_TYPES
@@ -56,16 +56,19 @@ def test_english_translation_is_strings() -> None:
 
 def test_every_form_field_is_named_and_described() -> None:
     """Each field of each form has a label and a description."""
-    forms = {
-        ("config", "user"): USER_SCHEMA,
-        ("config", "reconfigure"): SOURCES_SCHEMA,
-        ("options", "init"): OPTIONS_SCHEMA,
-    }
+    forms = {("config", "user"): USER_SCHEMA}
     for (section, step), schema in forms.items():
         keys = {str(key) for key in schema.schema}
         texts = STRINGS[section]["step"][step]
         assert set(texts["data"]) == keys
         assert set(texts["data_description"]) == keys
+    sections = STRINGS["options"]["step"]["settings"]["sections"]
+    assert set(sections) == set(OPTIONS_SECTIONS)
+    for name, schema in OPTIONS_SECTIONS.items():
+        keys = {str(key) for key in schema.schema}
+        assert sections[name]["name"]
+        assert set(sections[name]["data"]) == keys, name
+        assert set(sections[name]["data_description"]) == keys, name
 
 
 def test_selectors_and_models() -> None:

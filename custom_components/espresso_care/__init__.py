@@ -34,6 +34,7 @@ from .repairs import (
 from .services import async_setup_services
 from .shot_counter import ShotCounter, ShotHooks
 from .store import EntrySaver, EspressoCareStore, StoredDataCorruptError, StoredDataTooNewError
+from .task_names import async_load_task_names
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -92,6 +93,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EspressoCareConfigEntry)
         ) from err
     async_delete_storage_issue(hass, entry.entry_id)
 
+    # Task names for the logbook and the to-do list.
+    await async_load_task_names(hass)
     data = _async_build_parts(hass, entry, store, stored, settings)
     entry.runtime_data = data
 

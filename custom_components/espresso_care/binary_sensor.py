@@ -11,7 +11,7 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 
-from .engine.maintenance import Task
+from .engine.maintenance import TASKS, Task
 from .entity import EspressoCareEntity, EspressoCareEntityDescription
 from .maintenance_tracker import snooze_attributes
 
@@ -69,7 +69,7 @@ BINARY_SENSORS: tuple[EspressoCareBinarySensorEntityDescription, ...] = (
             is_on_fn=_due(task),
             attributes_fn=_snoozed(task),
         )
-        for task in Task
+        for task in TASKS
     ),
     EspressoCareBinarySensorEntityDescription(
         key="shot_time_drift",

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
 
 from .const import SOURCE_BUTTON
-from .engine.maintenance import Task
+from .engine.maintenance import TASKS, Task
 from .entity import EspressoCareEntity, EspressoCareEntityDescription
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ BUTTONS: tuple[EspressoCareButtonEntityDescription, ...] = (
             available_fn=lambda _: True,
             press_fn=_mark_done(task),
         )
-        for task in Task
+        for task in TASKS
     ),
 )
 

@@ -1,9 +1,16 @@
-"""Config, options and reconfigure flows of Espresso Care."""
+"""Config and options flows of Espresso Care.
+
+The options form has four sections (machine & sources, detection, maintenance, backflush);
+its values are saved flat in the entry's options. The sources are changed there only, as the
+core helpers (derivative, utility_meter) do: there is no reconfigure step. The options flow
+opens on a menu (``OPTIONS_MENU``) as soon as it has more than one entry.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from homeassistant import data_entry_flow
 from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.config_entries import (
     ConfigEntry,
@@ -40,7 +47,8 @@ from .const import (
     MIN_SHOT_TIME_DRIFT_PERCENT,
     SWITCH_ROLES,
 )
-from .engine.profiles import MACHINE_TYPES, settings_for
+from .engine.maintenance import TASKS, interval_option, last_done_option
+from .engine.profiles import MACHINE_TYPES, SETTING_RANGES, settings_for
 from .validation import last_done_errors, validate_power_sensor
 
 if TYPE_CHECKING:
@@ -66,68 +74,135 @@ SWITCH_ROLE_SELECTOR = selector.SelectSelector(
         mode=selector.SelectSelectorMode.LIST,
     )
 )
-
-SOURCES_SCHEMA = vol.Schema(
+USER_SCHEMA = vol.Schema(
     {
+        vol.Required(CONF_NAME, default=DEFAULT_NAME): selector.TextSelector(),
         vol.Required(CONF_POWER_SENSOR): POWER_SENSOR_SELECTOR,
         vol.Required(CONF_MACHINE_TYPE, default=DEFAULT_MACHINE_TYPE): MACHINE_TYPE_SELECTOR,
         vol.Optional(CONF_BACKFLUSH_SWITCH): SWITCH_SELECTOR,
         vol.Required(CONF_SWITCH_ROLE, default=DEFAULT_SWITCH_ROLE): SWITCH_ROLE_SELECTOR,
     }
 )
-USER_SCHEMA = vol.Schema(
-    {vol.Required(CONF_NAME, default=DEFAULT_NAME): selector.TextSelector()}
-).extend(SOURCES_SCHEMA.schema)
+
+SECONDS_SELECTOR = selector.NumberSelector(
+    # No bounds here: the engine's own (SETTING_RANGES) are checked, with a translated error.
+    selector.NumberSelectorConfig(
+        step=0.5, unit_of_measurement="s", mode=selector.NumberSelectorMode.BOX
+    )
+)
+DRIFT_SELECTOR = selector.NumberSelector(
+    selector.NumberSelectorConfig(
+        min=MIN_SHOT_TIME_DRIFT_PERCENT,
+        max=MAX_SHOT_TIME_DRIFT_PERCENT,
+        step=1,
+        unit_of_measurement="%",
+        mode=selector.NumberSelectorMode.BOX,
+    )
+)
+SHOT_LIMITS = (CONF_SHOT_MIN_SECONDS, CONF_SHOT_MAX_SECONDS)
+
+SECTION_MACHINE = "machine"
+SECTION_DETECTION = "detection"
+SECTION_MAINTENANCE = "maintenance"
+SECTION_BACKFLUSH = "backflush"
 
 
-def _seconds_selector(maximum: float) -> selector.NumberSelector:
+def _interval_selector(unit: str) -> selector.NumberSelector:
     return selector.NumberSelector(
         selector.NumberSelectorConfig(
-            min=1,
-            max=maximum,
-            step=0.5,
-            unit_of_measurement="s",
-            mode=selector.NumberSelectorMode.BOX,
-        )
-    )
-
-
-def _interval_selector(maximum: int) -> selector.NumberSelector:
-    return selector.NumberSelector(
-        selector.NumberSelectorConfig(
-            min=0, max=maximum, step=1, mode=selector.NumberSelectorMode.BOX
-        )
-    )
-
-
-# Maintenance: drift sensitivity, detected backflushes, last-done dates.
-MAINTENANCE_OPTIONS: dict[Any, Any] = {
-    vol.Optional(CONF_SHOT_TIME_DRIFT_PERCENT): selector.NumberSelector(
-        selector.NumberSelectorConfig(
-            min=MIN_SHOT_TIME_DRIFT_PERCENT,
-            max=MAX_SHOT_TIME_DRIFT_PERCENT,
+            min=0,
+            max=MAX_INTERVAL_SHOTS if unit == "shots" else MAX_INTERVAL_DAYS,
             step=1,
-            unit_of_measurement="%",
             mode=selector.NumberSelectorMode.BOX,
         )
-    ),
+    )
+
+
+# Interval and last-done date of every task of the engine's task table.
+_MAINTENANCE_FIELDS: dict[vol.Marker, Any] = {
+    **{
+        vol.Required(interval_option(task, unit)): _interval_selector(unit)
+        for task in TASKS
+        for unit in ("shots", "days")
+    },
+    **{vol.Optional(last_done_option(task)): selector.DateSelector() for task in TASKS},
+    vol.Optional(CONF_SHOT_TIME_DRIFT_PERCENT): DRIFT_SELECTOR,
     vol.Optional(CONF_MARK_DETECTED_BACKFLUSH): selector.BooleanSelector(),
-    **{vol.Optional(key): selector.DateTimeSelector() for key in LAST_DONE_OPTIONS.values()},
 }
 
-OPTIONS_SCHEMA = SOURCES_SCHEMA.extend(
+# The options form, by section.
+OPTIONS_SECTIONS: dict[str, vol.Schema] = {
+    SECTION_MACHINE: vol.Schema(
+        {
+            vol.Required(CONF_POWER_SENSOR): POWER_SENSOR_SELECTOR,
+            vol.Required(CONF_MACHINE_TYPE): MACHINE_TYPE_SELECTOR,
+        }
+    ),
+    SECTION_DETECTION: vol.Schema(
+        {
+            vol.Required(CONF_SHOT_MIN_SECONDS): SECONDS_SELECTOR,
+            vol.Required(CONF_SHOT_MAX_SECONDS): SECONDS_SELECTOR,
+        }
+    ),
+    SECTION_MAINTENANCE: vol.Schema(_MAINTENANCE_FIELDS),
+    SECTION_BACKFLUSH: vol.Schema(
+        {
+            vol.Optional(CONF_BACKFLUSH_SWITCH): SWITCH_SELECTOR,
+            vol.Required(CONF_SWITCH_ROLE): SWITCH_ROLE_SELECTOR,
+            vol.Optional(CONF_REQUIRE_ARMING, default=False): selector.BooleanSelector(),
+        }
+    ),
+}
+OPTIONS_SCHEMA = vol.Schema(
     {
-        vol.Required(CONF_SHOT_MIN_SECONDS): _seconds_selector(300),
-        vol.Required(CONF_SHOT_MAX_SECONDS): _seconds_selector(600),
-        **{
-            vol.Required(key): _interval_selector(
-                MAX_INTERVAL_SHOTS if key.endswith("_shots") else MAX_INTERVAL_DAYS
-            )
-            for key in MAINTENANCE_DEFAULTS
-        },
-        **MAINTENANCE_OPTIONS,
+        vol.Required(name): data_entry_flow.section(schema, {"collapsed": False})
+        for name, schema in OPTIONS_SECTIONS.items()
     }
-).extend({vol.Optional(CONF_REQUIRE_ARMING, default=False): selector.BooleanSelector()})
+)
+# The options flow's menu; with a single entry its form opens directly.
+OPTIONS_MENU: tuple[str, ...] = ("settings",)
+
+
+def flatten_sections(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the values of the sectioned options form as one flat mapping."""
+    return {
+        key: value for name in OPTIONS_SECTIONS for key, value in user_input.get(name, {}).items()
+    }
+
+
+def nest_in_sections(values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Return flat option values sorted into the options form's sections."""
+    return {
+        name: {str(key): values[str(key)] for key in schema.schema if str(key) in values}
+        for name, schema in OPTIONS_SECTIONS.items()
+    }
+
+
+def shot_limit_errors(machine_type: str, values: Mapping[str, Any]) -> dict[str, str]:
+    """Errors of a form's shot limits, by the engine's own bounds (``SETTING_RANGES``)."""
+    errors: dict[str, str] = {}
+    for key in SHOT_LIMITS:
+        low, high = SETTING_RANGES[key]
+        if not low <= float(values[key]) <= high:
+            errors[key] = f"{key}_out_of_range"
+    if errors:
+        return errors
+    if values[CONF_SHOT_MIN_SECONDS] >= values[CONF_SHOT_MAX_SECONDS]:
+        return {CONF_SHOT_MIN_SECONDS: "shot_min_not_below_max"}
+    try:
+        settings_for(machine_type, **{key: float(values[key]) for key in SHOT_LIMITS})
+    except ValueError:
+        return {"base": "invalid_settings"}
+    return {}
+
+
+def shot_limit_placeholders() -> dict[str, str]:
+    """Return the engine's bounds of the shot limits, named in the errors' texts."""
+    return {
+        f"{key}_{end}": f"{bound:g}"
+        for key in SHOT_LIMITS
+        for end, bound in zip(("min", "max"), SETTING_RANGES[key], strict=True)
+    }
 
 
 def _sources_errors(
@@ -194,74 +269,71 @@ class EspressoCareConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
-    async def async_step_reconfigure(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Change the source entities and the machine type."""
-        entry = self._get_reconfigure_entry()
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            errors = _sources_errors(self.hass, user_input, entry.entry_id)
-            if not errors:
-                return self.async_update_reload_and_abort(
-                    entry, options=_merge_options(entry.options, user_input)
-                )
-        return self.async_show_form(
-            step_id="reconfigure",
-            data_schema=self.add_suggested_values_to_schema(
-                SOURCES_SCHEMA, user_input or entry.options
-            ),
-            errors=errors,
-            description_placeholders={"name": entry.title},
-        )
-
 
 class EspressoCareOptionsFlow(OptionsFlowWithReload):
-    """Change the sources, the detection settings and the maintenance intervals."""
+    """Change the sources, the detection settings, the maintenance rules and the backflush."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Show every option in one form; saving reloads the entry."""
+        """Open the settings form (or the menu, once it has more than one entry)."""
+        if len(OPTIONS_MENU) == 1:
+            return await self.async_step_settings()
+        return self.async_show_menu(step_id="init", menu_options=list(OPTIONS_MENU))
+
+    async def async_step_settings(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show every option in one form of four sections; saving reloads the entry."""
         entry = self.config_entry
         errors: dict[str, str] = {}
         if user_input is not None:
-            errors = _sources_errors(self.hass, user_input, entry.entry_id)
-            if user_input[CONF_SHOT_MIN_SECONDS] >= user_input[CONF_SHOT_MAX_SECONDS]:
-                errors[CONF_SHOT_MIN_SECONDS] = "shot_min_not_below_max"
-            errors.update(last_done_errors(user_input))
+            values = flatten_sections(user_input)
+            errors = _sources_errors(self.hass, values, entry.entry_id)
+            errors.update(shot_limit_errors(values[CONF_MACHINE_TYPE], values))
+            errors.update(last_done_errors(values))
             if not errors:
-                # An emptied last-done date is removed (it is applied once, see maintenance.py).
+                # An emptied last-done date is removed (it is applied once, see
+                # maintenance_tracker.py).
                 current = {
                     key: value
                     for key, value in entry.options.items()
                     if key not in LAST_DONE_OPTIONS.values()
                 }
-                options = _merge_options(current, self._normalise(user_input))
+                options = _merge_options(current, self._normalise(values))
                 _drop_profile_defaults(options, entry.options.get(CONF_MACHINE_TYPE))
                 return self.async_create_entry(data=options)
 
         profile = settings_for(entry.options.get(CONF_MACHINE_TYPE, DEFAULT_MACHINE_TYPE))
-        suggested = {
+        suggested: dict[str, Any] = {
+            CONF_MACHINE_TYPE: DEFAULT_MACHINE_TYPE,
+            CONF_SWITCH_ROLE: DEFAULT_SWITCH_ROLE,
+            CONF_REQUIRE_ARMING: False,
             CONF_SHOT_MIN_SECONDS: profile.shot_min_seconds,
             CONF_SHOT_MAX_SECONDS: profile.shot_max_seconds,
             **MAINTENANCE_DEFAULTS,
             CONF_SHOT_TIME_DRIFT_PERCENT: DEFAULT_SHOT_TIME_DRIFT_PERCENT,
             CONF_MARK_DETECTED_BACKFLUSH: DEFAULT_MARK_DETECTED_BACKFLUSH,
             **entry.options,
-            **(user_input or {}),
         }
+        for key in LAST_DONE_OPTIONS.values():
+            # A date picker; entries from before may hold a date and a time.
+            if isinstance(value := suggested.get(key), str):
+                suggested[key] = value[:10]
         return self.async_show_form(
-            step_id="init",
-            data_schema=self.add_suggested_values_to_schema(OPTIONS_SCHEMA, suggested),
+            step_id="settings",
+            data_schema=self.add_suggested_values_to_schema(
+                OPTIONS_SCHEMA, user_input or nest_in_sections(suggested)
+            ),
             errors=errors,
+            description_placeholders=shot_limit_placeholders(),
         )
 
     @staticmethod
-    def _normalise(user_input: dict[str, Any]) -> dict[str, Any]:
+    def _normalise(values: dict[str, Any]) -> dict[str, Any]:
         """Store intervals as whole numbers and shot limits as floats."""
-        options = {**user_input}
+        options = {**values}
         for key in MAINTENANCE_DEFAULTS:
             options[key] = int(options[key])
-        for key in (CONF_SHOT_MIN_SECONDS, CONF_SHOT_MAX_SECONDS):
+        for key in SHOT_LIMITS:
             options[key] = float(options[key])
         if CONF_SHOT_TIME_DRIFT_PERCENT in options:
             options[CONF_SHOT_TIME_DRIFT_PERCENT] = int(options[CONF_SHOT_TIME_DRIFT_PERCENT])

@@ -7,6 +7,17 @@ from typing import Final
 
 from homeassistant.const import Platform
 
+from .engine.maintenance import (
+    DAYS_MAX,
+    DEFAULT_DRIFT_THRESHOLD,
+    DRIFT_THRESHOLD_MAX,
+    DRIFT_THRESHOLD_MIN,
+    SHOTS_MAX,
+    TASKS,
+    interval_option,
+    last_done_option,
+)
+
 DOMAIN: Final = "espresso_care"
 
 PLATFORMS: Final[tuple[Platform, ...]] = (
@@ -25,12 +36,6 @@ CONF_BACKFLUSH_SWITCH: Final = "backflush_switch"
 CONF_SWITCH_ROLE: Final = "switch_role"
 CONF_SHOT_MIN_SECONDS: Final = "shot_min_seconds"
 CONF_SHOT_MAX_SECONDS: Final = "shot_max_seconds"
-CONF_BACKFLUSH_EVERY_SHOTS: Final = "backflush_every_shots"
-CONF_BACKFLUSH_EVERY_DAYS: Final = "backflush_every_days"
-CONF_CLEAN_EVERY_SHOTS: Final = "clean_every_shots"
-CONF_CLEAN_EVERY_DAYS: Final = "clean_every_days"
-CONF_DESCALE_EVERY_SHOTS: Final = "descale_every_shots"
-CONF_DESCALE_EVERY_DAYS: Final = "descale_every_days"
 CONF_REQUIRE_ARMING: Final = "require_arming"
 
 DEFAULT_NAME: Final = "Espresso machine"
@@ -41,34 +46,23 @@ SWITCH_ROLE_MACHINE_POWER: Final = "machine_power"
 SWITCH_ROLES: Final = (SWITCH_ROLE_PUMP, SWITCH_ROLE_MACHINE_POWER)
 DEFAULT_SWITCH_ROLE: Final = SWITCH_ROLE_PUMP
 
-# Maintenance intervals: option key -> default (0 disables the rule).
+# Maintenance options, derived from the engine's task table (engine/maintenance.py TASKS).
+# Interval option key -> default (0 disables the rule).
 MAINTENANCE_DEFAULTS: Final[dict[str, int]] = {
-    CONF_BACKFLUSH_EVERY_SHOTS: 20,
-    CONF_BACKFLUSH_EVERY_DAYS: 7,
-    CONF_CLEAN_EVERY_SHOTS: 140,
-    CONF_CLEAN_EVERY_DAYS: 30,
-    CONF_DESCALE_EVERY_SHOTS: 0,
-    CONF_DESCALE_EVERY_DAYS: 90,
+    interval_option(task, unit): getattr(spec.default, unit)
+    for task, spec in TASKS.items()
+    for unit in ("shots", "days")
 }
-MAX_INTERVAL_SHOTS: Final = 1000
-MAX_INTERVAL_DAYS: Final = 730
-
-# Maintenance options besides the intervals.
-CONF_BACKFLUSH_LAST_DONE: Final = "backflush_last_done"
-CONF_CLEAN_LAST_DONE: Final = "clean_last_done"
-CONF_DESCALE_LAST_DONE: Final = "descale_last_done"
+MAX_INTERVAL_SHOTS: Final = SHOTS_MAX
+MAX_INTERVAL_DAYS: Final = DAYS_MAX
 # Last-done option of each task (keyed by the task's value).
-LAST_DONE_OPTIONS: Final[dict[str, str]] = {
-    "backflush": CONF_BACKFLUSH_LAST_DONE,
-    "clean": CONF_CLEAN_LAST_DONE,
-    "descale": CONF_DESCALE_LAST_DONE,
-}
+LAST_DONE_OPTIONS: Final[dict[str, str]] = {str(task): last_done_option(task) for task in TASKS}
 CONF_MARK_DETECTED_BACKFLUSH: Final = "mark_detected_backflush"
 DEFAULT_MARK_DETECTED_BACKFLUSH: Final = True
 CONF_SHOT_TIME_DRIFT_PERCENT: Final = "shot_time_drift_percent"
-DEFAULT_SHOT_TIME_DRIFT_PERCENT: Final = 25
-MIN_SHOT_TIME_DRIFT_PERCENT: Final = 5
-MAX_SHOT_TIME_DRIFT_PERCENT: Final = 100
+DEFAULT_SHOT_TIME_DRIFT_PERCENT: Final = DEFAULT_DRIFT_THRESHOLD
+MIN_SHOT_TIME_DRIFT_PERCENT: Final = DRIFT_THRESHOLD_MIN
+MAX_SHOT_TIME_DRIFT_PERCENT: Final = DRIFT_THRESHOLD_MAX
 
 # Device model shown for each machine type (the device registry has no translations).
 MACHINE_TYPE_MODELS: Final[dict[str, str]] = {

@@ -40,17 +40,14 @@ from .const import (
     EVENT_MAINTENANCE_SNOOZED,
     EVENT_SHOT,
 )
+from .task_names import task_name
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from datetime import datetime
 
-# The logbook has no translations; its messages are English, as core's are.
-LOGBOOK_TASK_NAMES = {
-    "backflush": "a backflush",
-    "clean": "a detergent clean",
-    "descale": "descaling",
-}
+# The logbook has no translations; its messages are English, as core's are. Task names are
+# those of the to-do list (the ``task`` selector translations).
 LOGBOOK_SOURCES = {
     "button": "button",
     "action": "action",
@@ -87,7 +84,7 @@ def async_describe_events(
     def async_describe_shot(event: Event) -> dict[str, Any]:
         data = event.data
         message = (
-            f"pulled a {data[ATTR_DURATION_S]:.0f} s shot (shot number {data[ATTR_TOTAL_SHOTS]})"
+            f"pulled a shot of {data[ATTR_DURATION_S]:.0f} s (shot number {data[ATTR_TOTAL_SHOTS]})"
         )
         return _describe(hass, data, message, Platform.SENSOR, "total_shots")
 
@@ -124,17 +121,15 @@ def async_describe_events(
     def async_describe_maintenance(event: Event) -> dict[str, Any]:
         data = event.data
         task = data.get(ATTR_TASK, "backflush")  # a detected backflush has none
-        name = LOGBOOK_TASK_NAMES.get(task, task)
+        name = task_name(hass, task)
         if event.event_type == EVENT_MAINTENANCE_DUE:
-            message = f"is due for {name}"
+            message = f"is due: {name}"
         elif event.event_type == EVENT_MAINTENANCE_SNOOZED:
             until = dt_util.parse_datetime(data[ATTR_UNTIL])
             shown = data[ATTR_UNTIL] if until is None else _local_time(until)
-            message = f"snoozed {name} until {shown}"
+            message = f"snoozed until {shown}: {name}"
         elif event.event_type == EVENT_MAINTENANCE_DONE:
-            message = (
-                f"had {name} done ({LOGBOOK_SOURCES.get(data[ATTR_SOURCE], data[ATTR_SOURCE])})"
-            )
+            message = f"done: {name} ({LOGBOOK_SOURCES.get(data[ATTR_SOURCE], data[ATTR_SOURCE])})"
         else:
             message = f"was backflushed by hand ({data[ATTR_PULSES]} pulses)"
         return _describe(hass, data, message, Platform.BINARY_SENSOR, f"{task}_due")

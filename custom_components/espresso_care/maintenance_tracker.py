@@ -50,19 +50,20 @@ from .const import (
     EVENT_MAINTENANCE_DONE,
     EVENT_MAINTENANCE_DUE,
     EVENT_MAINTENANCE_SNOOZED,
-    LAST_DONE_OPTIONS,
     MAINTENANCE_CHECK_INTERVAL,
     MAX_SHOT_TIME_DRIFT_PERCENT,
     MIN_SHOT_TIME_DRIFT_PERCENT,
     SOURCE_DETECTED,
 )
 from .engine.maintenance import (
+    TASKS,
     DateInFutureError,
     MaintenanceSchedule,
     ShotTimeDrift,
     Task,
     TaskStatus,
     intervals_from_options,
+    last_done_option,
 )
 from .validation import parse_last_done
 
@@ -75,8 +76,6 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-# Tasks whose done mark also resets the shot time drift (a cleaned group pulls normal shots).
-DRIFT_RESET_TASKS = (Task.BACKFLUSH, Task.CLEAN)
 
 # ``days_remaining`` is shown to 0.1 day: it changes when the exact value falls below the
 # shown one minus half a step.
@@ -197,7 +196,7 @@ class MaintenanceTracker:
 
     def _statuses(self, now: datetime | None = None) -> dict[Task, TaskStatus]:
         now = now or dt_util.now()
-        return {task: self.schedule.status(task, now) for task in Task}
+        return {task: self.schedule.status(task, now) for task in TASKS}
 
     @property
     def drift_attributes(self) -> dict[str, float | None]:
@@ -213,7 +212,7 @@ class MaintenanceTracker:
         return {
             "schedule": self.schedule.as_dict(),
             "drift": self.drift.as_dict(),
-            "notified_due": [str(task) for task in Task if task in self._notified],
+            "notified_due": [str(task) for task in TASKS if task in self._notified],
             "applied_last_done": dict(self._applied),
         }
 
@@ -227,7 +226,7 @@ class MaintenanceTracker:
                 for task, interval in self.schedule.intervals.items()
             },
             "due": [str(task) for task in self.schedule.due_tasks(now)],
-            "notified_due": [str(task) for task in Task if task in self._notified],
+            "notified_due": [str(task) for task in TASKS if task in self._notified],
             "next_change": (
                 None if (moment := self.schedule.next_change(now)) is None else moment.isoformat()
             ),
@@ -397,7 +396,7 @@ class MaintenanceTracker:
         if when.tzinfo is None:
             when = when.replace(tzinfo=self._tz)
         marked = self.schedule.mark_done(task, when, now=dt_util.now())
-        if any(done in DRIFT_RESET_TASKS for done in marked):
+        if any(TASKS[done].resets_drift for done in marked):
             self.drift.reset()
         for done in marked:
             self.hass.bus.async_fire(
@@ -414,8 +413,8 @@ class MaintenanceTracker:
 
     def _apply_last_done_options(self, options: Mapping[str, Any], now: datetime) -> None:
         """Apply last-done dates from the options that were not applied before."""
-        for task in Task:
-            key = LAST_DONE_OPTIONS[str(task)]
+        for task in TASKS:
+            key = last_done_option(task)
             value = options.get(key)
             if not isinstance(value, str) or not value:
                 if self._applied.pop(str(task), None) is not None:
@@ -448,7 +447,7 @@ class MaintenanceTracker:
         self._recheck_at = _next_shown_change(statuses.values(), now)
         due = {task for task, status in statuses.items() if status.due}
         if self._started:
-            for task in Task:
+            for task in TASKS:
                 if task in due and task not in self._notified:
                     _LOGGER.debug("%s of %s is due", task, self.entry.title)
                     self.hass.bus.async_fire(

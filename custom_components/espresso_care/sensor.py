@@ -14,7 +14,7 @@ from homeassistant.components.sensor import (
 from homeassistant.const import PERCENTAGE, UnitOfTime
 
 from .engine.events import MachineState
-from .engine.maintenance import Task
+from .engine.maintenance import TASKS, Task
 from .entity import EspressoCareEntity, EspressoCareEntityDescription
 from .maintenance_tracker import status_attributes
 
@@ -129,7 +129,7 @@ SENSORS: tuple[EspressoCareSensorEntityDescription, ...] = (
             last_reset_fn=_last_done(task),
             attributes_fn=_remaining(task),
         )
-        for task in Task
+        for task in TASKS
     ),
     *(
         EspressoCareSensorEntityDescription(
@@ -140,7 +140,7 @@ SENSORS: tuple[EspressoCareSensorEntityDescription, ...] = (
             available_fn=lambda _: True,
             value_fn=_last_done(task),
         )
-        for task in Task
+        for task in TASKS
     ),
 )
 

@@ -42,7 +42,7 @@ from .const import (
     SOURCE_ACTION,
 )
 from .engine.backflush import AbortReason, BackflushProgram, ProgramError
-from .engine.maintenance import DateInFutureError, SnoozeError, Task
+from .engine.maintenance import TASKS, DateInFutureError, SnoozeError
 from .history import DEFAULT_DAYS, as_response, async_analyze
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ STOP_BACKFLUSH_SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): cv.strin
 MARK_DONE_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
-        vol.Required(ATTR_TASK): vol.In([str(task) for task in Task]),
+        vol.Required(ATTR_TASK): vol.In([str(task) for task in TASKS]),
         vol.Optional(ATTR_WHEN): cv.datetime,
     }
 )
@@ -85,7 +85,7 @@ MARK_DONE_SCHEMA = vol.Schema(
 SNOOZE_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
-        vol.Required(ATTR_TASK): vol.In([str(task) for task in Task]),
+        vol.Required(ATTR_TASK): vol.In([str(task) for task in TASKS]),
         vol.Optional(ATTR_DURATION): cv.positive_time_period,
         vol.Optional(ATTR_UNTIL): cv.datetime,
     }

@@ -12,6 +12,7 @@ from homeassistant.core import callback
 from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN
+from .engine.maintenance import TASKS as TASK_TABLE
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -187,7 +188,7 @@ MAX_COUNT = 1_000_000_000
 """Largest plausible shot count (far below what the JSON writer can store)."""
 MAX_DURATION_S = 3600.0
 RUN_STATES = ("idle", "running", "finished", "aborted")
-TASKS = ("backflush", "clean", "descale")
+TASKS = tuple(str(task) for task in TASK_TABLE)  # the engine's task table
 COUNTER_KEYS = ("shots_today", "today", "last_shot", "recent_durations")
 
 

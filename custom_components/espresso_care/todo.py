@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.components.todo import TodoItem, TodoListEntity
 from homeassistant.components.todo.const import TodoItemStatus, TodoListEntityFeature
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import translation
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, SOURCE_TODO
-from .engine.maintenance import Task
+from .engine.maintenance import TASKS, Task
 from .entity import EspressoCareEntity, EspressoCareEntityDescription
+from .task_names import async_load_task_names, task_names
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -59,13 +59,8 @@ class EspressoCareMaintenanceList(EspressoCareEntity, TodoListEntity):
 
     async def async_added_to_hass(self) -> None:
         """Load the translated task names, then follow the maintenance schedule."""
-        strings = await translation.async_get_translations(
-            self.hass, self.hass.config.language, "selector", {DOMAIN}
-        )
-        self._task_names = {
-            task: strings.get(f"component.{DOMAIN}.selector.task.options.{task}", str(task))
-            for task in Task
-        }
+        await async_load_task_names(self.hass)
+        self._task_names = task_names(self.hass)
         await super().async_added_to_hass()
 
     @property
@@ -85,7 +80,7 @@ class EspressoCareMaintenanceList(EspressoCareEntity, TodoListEntity):
                 due=status.snoozed_until
                 or (due_at if (due_at := status.due_at) is not None and due_at <= now else None),
             )
-            for task in Task
+            for task in TASKS
             if (status := maintenance.evaluated(task)).due_by_rules
         ]
 

@@ -59,12 +59,6 @@ class Task(StrEnum):
     """Descale the boiler(s)."""
 
 
-# Doing the key task also does these tasks.
-IMPLIED_TASKS: Mapping[Task, tuple[Task, ...]] = MappingProxyType(
-    {Task.BACKFLUSH: (), Task.CLEAN: (Task.BACKFLUSH,), Task.DESCALE: ()}
-)
-
-
 class MaintenanceError(ValueError):
     """Base class for errors the HA layer maps to a translated message."""
 
@@ -141,13 +135,51 @@ class Interval:
                 raise ValueError(f"{name} must be within {low}..{high}, got {value}")
 
 
-DEFAULT_INTERVALS: Mapping[Task, Interval] = MappingProxyType(
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TaskSpec:
+    """What the schedule knows of one task."""
+
+    default: Interval
+    """The interval until the user sets one (options ``<task>_every_shots`` / ``_days``)."""
+    implies: tuple[Task, ...] = ()
+    """Doing this task also does these tasks (a detergent clean is a backflush too)."""
+    resets_drift: bool = False
+    """Doing this task resets the shot time drift (a cleaned group pulls normal shots)."""
+
+
+TASKS: Mapping[Task, TaskSpec] = MappingProxyType(
     {
-        Task.BACKFLUSH: Interval(shots=20, days=7),
-        Task.CLEAN: Interval(shots=140, days=30),
-        Task.DESCALE: Interval(shots=0, days=90),
+        Task.BACKFLUSH: TaskSpec(default=Interval(shots=20, days=7), resets_drift=True),
+        Task.CLEAN: TaskSpec(
+            default=Interval(shots=140, days=30), implies=(Task.BACKFLUSH,), resets_drift=True
+        ),
+        Task.DESCALE: TaskSpec(default=Interval(shots=0, days=90)),
     }
 )
+"""The task table: the one place a task's defaults, bounds and implied tasks are defined.
+
+The Home Assistant side (options, entities, actions, the to-do list, the logbook) derives
+everything from it; a new task is a ``Task`` member, its entry here, and its strings and icons.
+The bounds of every interval are ``SHOTS_MIN`` .. ``SHOTS_MAX`` and ``DAYS_MIN`` .. ``DAYS_MAX``.
+"""
+
+DEFAULT_INTERVALS: Mapping[Task, Interval] = MappingProxyType(
+    {task: spec.default for task, spec in TASKS.items()}
+)
+# Doing the key task also does these tasks.
+IMPLIED_TASKS: Mapping[Task, tuple[Task, ...]] = MappingProxyType(
+    {task: spec.implies for task, spec in TASKS.items()}
+)
+
+
+def interval_option(task: Task, unit: str) -> str:
+    """Option key of a task's interval in ``unit`` (``shots`` or ``days``)."""
+    return f"{task}_every_{unit}"
+
+
+def last_done_option(task: Task) -> str:
+    """Option key of the last-done date a user entered for a task."""
+    return f"{task}_last_done"
 
 
 def intervals_from_options(options: Mapping[str, Any]) -> dict[Task, Interval]:
@@ -167,8 +199,8 @@ def intervals_from_options(options: Mapping[str, Any]) -> dict[Task, Interval]:
 
     return {
         task: Interval(
-            shots=read(f"{task}_every_shots", default.shots, SHOTS_MIN, SHOTS_MAX),
-            days=read(f"{task}_every_days", default.days, DAYS_MIN, DAYS_MAX),
+            shots=read(interval_option(task, "shots"), default.shots, SHOTS_MIN, SHOTS_MAX),
+            days=read(interval_option(task, "days"), default.days, DAYS_MIN, DAYS_MAX),
         )
         for task, default in DEFAULT_INTERVALS.items()
     }

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 import math
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 MACHINE_TYPES = ("single_boiler", "heat_exchanger", "dual_boiler", "thermoblock", "capsule")
 
@@ -130,6 +135,9 @@ _RANGES: dict[str, tuple[float, float]] = {
     "steam_min_seconds": (1.0, 3600.0),
     "off_after_seconds": (1.0, 86400.0),
 }
+
+SETTING_RANGES: Mapping[str, tuple[float, float]] = MappingProxyType(_RANGES)
+"""Allowed range (inclusive) of each numeric setting: what ``settings_for`` accepts."""
 
 SETTING_NAMES = tuple(f.name for f in fields(DetectorSettings) if f.name != "machine_type")
 
