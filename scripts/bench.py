@@ -6,8 +6,9 @@ per plug group and overall, precision / recall / F1 of the detected shots (a det
 matches a labelled one when their intervals overlap; each matches at most one), the median
 absolute duration error of matched shots and the detector's throughput in samples/s.
 
-Other sections (e.g. the cost in Home Assistant, ``scripts/bench_ha.py`` exposing ``main()``)
-are run after it when importable.
+Other sections (the cost in Home Assistant, ``scripts/bench_ha.py``, and the cost of a 30-day
+history analysis, ``scripts/bench_history.py``, each exposing ``main()``) are run after it
+when importable.
 """
 
 from __future__ import annotations
@@ -215,15 +216,16 @@ def main() -> int:
     """Run the engine bench, then the other sections when they are available."""
     ok = engine_bench()
     robustness_bench()
-    try:
-        bench_ha = importlib.import_module("bench_ha")
-    except ModuleNotFoundError as err:
-        if err.name != "bench_ha":
-            raise
-    else:
-        print()
-        result = bench_ha.main()
-        ok = ok and result in (None, 0, True)
+    for name in ("bench_ha", "bench_history"):
+        try:
+            section = importlib.import_module(name)
+        except ModuleNotFoundError as err:
+            if err.name != name:
+                raise
+        else:
+            print()
+            result = section.main()
+            ok = ok and result in (None, 0, True)
     return 0 if ok else 1
 
 
