@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.data_entry_flow import section
+from homeassistant.data_entry_flow import FlowResultType, section
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.espresso_care.config_flow import nest_in_sections
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from freezegun.api import FrozenDateTimeFactory
+    from homeassistant.config_entries import ConfigFlowResult
     from homeassistant.core import HomeAssistant
 
 STANDBY_WATTS = 1.0
@@ -82,3 +83,13 @@ def suggested_values(result: Mapping[str, Any]) -> dict[str, Any]:
 def options_form(values: Mapping[str, Any]) -> dict[str, Any]:
     """The options form's input (sections) holding the flat ``values``."""
     return nest_in_sections(values)
+
+
+async def open_options_settings(hass: HomeAssistant, entry_id: str) -> ConfigFlowResult:
+    """Open the options flow of an entry on its settings form (picked in its menu)."""
+    result = await hass.config_entries.options.async_init(entry_id)
+    if result["type"] is FlowResultType.MENU:
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {"next_step_id": "settings"}
+        )
+    return result

@@ -23,7 +23,7 @@ from custom_components.espresso_care.const import (
 )
 from custom_components.espresso_care.engine.profiles import settings_for
 
-from .common import options_form, suggested_values
+from .common import open_options_settings, options_form, suggested_values
 from .conftest import PLUG_SWITCH, POWER_ATTRIBUTES, POWER_SENSOR
 
 if TYPE_CHECKING:
@@ -181,7 +181,7 @@ async def test_user_flow_rejects_registered_sensor_of_other_kind(
 async def test_options_flow(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
     """Every option can be changed; the entry keeps its name and is reloaded."""
     entry = init_integration
-    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await open_options_settings(hass, entry.entry_id)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "settings"
     suggested = suggested_values(result)
@@ -222,7 +222,7 @@ async def test_options_flow(hass: HomeAssistant, init_integration: MockConfigEnt
     )
 
     # An emptied switch is removed from the options.
-    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await open_options_settings(hass, entry.entry_id)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], options_form(OPTIONS_INPUT)
     )
@@ -239,7 +239,7 @@ async def test_options_flow_keeps_profile_shot_limits(
     assert single.shot_max_seconds != dual.shot_max_seconds
 
     # The form shows the single boiler's limits; the user only switches to a dual boiler.
-    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await open_options_settings(hass, entry.entry_id)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
         options_form(
@@ -261,7 +261,7 @@ async def test_options_flow_keeps_profile_shot_limits(
     )
 
     # A limit the user really changed is kept as an override.
-    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await open_options_settings(hass, entry.entry_id)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
         options_form(
@@ -291,7 +291,7 @@ async def test_options_flow_errors(hass: HomeAssistant, init_integration: MockCo
         },
     )
     other.add_to_hass(hass)
-    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    result = await open_options_settings(hass, init_integration.entry_id)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
         options_form({**OPTIONS_INPUT, CONF_SHOT_MIN_SECONDS: 40, CONF_SHOT_MAX_SECONDS: 40}),
@@ -323,7 +323,7 @@ async def test_options_flow_shot_limits_use_engine_bounds(
 ) -> None:
     """Shot limits the engine refuses are refused in the form, with the engine's bounds."""
     entry = init_integration
-    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await open_options_settings(hass, entry.entry_id)
     # The engine allows 2-600 s for the longest shot: 1.5 s would fail the set-up.
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],

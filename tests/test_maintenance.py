@@ -33,6 +33,7 @@ from custom_components.espresso_care.validation import parse_last_done
 from .common import (
     PUMP_WATTS,
     STANDBY_WATTS,
+    open_options_settings,
     options_form,
     pass_time,
     pull_shot,
@@ -924,7 +925,7 @@ async def test_options_flow_maintenance_fields(
     """Drift sensitivity, detected backflushes and last-done dates are options."""
     await hass.config.async_set_time_zone("UTC")
     entry = init_integration
-    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await open_options_settings(hass, entry.entry_id)
     suggested = suggested_values(result)
     assert suggested[CONF_SHOT_TIME_DRIFT_PERCENT] == 25
     assert suggested[CONF_MARK_DETECTED_BACKFLUSH] is True
@@ -975,7 +976,7 @@ async def test_options_flow_maintenance_fields(
     assert hass.states.get(last_done("backflush")).state == "2026-05-04T08:00:00+00:00"
 
     # The form shows the entered dates; emptying one removes it from the options.
-    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await open_options_settings(hass, entry.entry_id)
     suggested = suggested_values(result)
     assert suggested["descale_last_done"] == "2026-02-01"
     result = await hass.config_entries.options.async_configure(

@@ -49,6 +49,7 @@ from .const import (
 )
 from .engine.maintenance import TASKS, interval_option, last_done_option
 from .engine.profiles import MACHINE_TYPES, SETTING_RANGES, settings_for
+from .options_history import STEP_HISTORY, HistoryOptionsSteps
 from .validation import last_done_errors, validate_power_sensor
 
 if TYPE_CHECKING:
@@ -160,7 +161,7 @@ OPTIONS_SCHEMA = vol.Schema(
     }
 )
 # The options flow's menu; with a single entry its form opens directly.
-OPTIONS_MENU: tuple[str, ...] = ("settings",)
+OPTIONS_MENU: tuple[str, ...] = ("settings", STEP_HISTORY)
 
 
 def flatten_sections(user_input: Mapping[str, Any]) -> dict[str, Any]:
@@ -270,7 +271,7 @@ class EspressoCareConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
 
-class EspressoCareOptionsFlow(OptionsFlowWithReload):
+class EspressoCareOptionsFlow(HistoryOptionsSteps, OptionsFlowWithReload):
     """Change the sources, the detection settings, the maintenance rules and the backflush."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:

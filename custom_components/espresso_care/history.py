@@ -47,6 +47,7 @@ class HistoryRequest:
     end: datetime
     settings: DetectorSettings
     overrides: dict[str, float]
+    counted_from: float | None = None
 
 
 def local_day(ts: float) -> str:
@@ -62,7 +63,12 @@ def read_history(hass: HomeAssistant, request: HistoryRequest) -> Analysis:
     (a sensor may have been in kW for a while).
     """
     page_size = PAGE_SIZE
-    analyzer = HistoryAnalyzer(request.settings, overrides=request.overrides, day_of=local_day)
+    analyzer = HistoryAnalyzer(
+        request.settings,
+        overrides=request.overrides,
+        day_of=local_day,
+        counted_from=request.counted_from,
+    )
     entity_id = request.entity_id
     cursor = request.start
     last_ts = -math.inf
@@ -109,6 +115,7 @@ def build_request(entry: EspressoCareConfigEntry, days: int) -> HistoryRequest:
         end=end,
         settings=settings,
         overrides=overrides,
+        counted_from=entry.created_at.timestamp(),
     )
 
 

@@ -160,6 +160,8 @@ class ShotCounter:
         )
         self.recent_events: deque[dict[str, Any]] = deque(maxlen=RECENT_EVENTS)
         self._unavailable_logged = False
+        # shots added from the recorded history (once ever), see async_add_history_shots
+        self.history_import: dict[str, Any] | None = stored.get("history_import")
 
     # ------------------------------------------------------------------ reading
 
@@ -193,13 +195,16 @@ class ShotCounter:
                 "end": self.last_shot_end.isoformat(),
                 "duration": self.last_shot_duration,
             }
-        return {
+        stored: StoredData = {
             "total_shots": self.total_shots,
             "shots_today": self.shots_today,
             "today": self.today.isoformat(),
             "last_shot": last_shot,
             "recent_durations": list(self.recent_durations),
         }
+        if self.history_import is not None:
+            stored["history_import"] = self.history_import
+        return stored
 
     def as_diagnostics(self) -> dict[str, Any]:
         """Return settings, state, detector and the most recent detector events (diagnostics)."""
@@ -255,6 +260,25 @@ class ShotCounter:
         self._hooks.on_shots_adjusted(count)
         self.coordinator.async_update_listeners()
         await self._hooks.save()
+
+    async def async_add_history_shots(self, shots: int, since: date) -> bool:
+        """Add ``shots`` found in the recorded history since ``since`` to the total, once.
+
+        Returns False (and changes nothing) when history shots were added before: the record
+        of it is saved with the total, so it can never be done twice.
+        """
+        if self.history_import is not None or shots < 0:
+            return False
+        self.total_shots += shots
+        self.history_import = {
+            "since": since.isoformat(),
+            "shots": shots,
+            "at": dt_util.utcnow().isoformat(),
+        }
+        self.recent_events.append({"type": "HistoryShotsAdded", **self.history_import})
+        self.coordinator.async_update_listeners()
+        await self._hooks.save()
+        return True
 
     @callback
     def pause_detection(self) -> None:

@@ -53,6 +53,9 @@ class StoredData(TypedDict):
     maintenance: NotRequired[dict[str, Any]]
     backflush_run: NotRequired[dict[str, Any]]
     """The automated backflush: saved as running before the switch is first turned on."""
+    history_import: NotRequired[dict[str, Any]]
+    """Shots from the recorded history added to the counters, once: ``since`` (local date),
+    ``shots``, ``at`` (ISO); its presence alone means it was done."""
 
 
 def empty_data() -> StoredData:

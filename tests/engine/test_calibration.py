@@ -244,3 +244,14 @@ def test_shot_running_at_the_end_closes_at_finish() -> None:
     for ts, watts in samples:
         analyzer.feed(ts, watts)
     assert analyzer.finish(now=samples[-1][0] + 60.0).main.shot_count == 1
+
+
+def test_shots_before_the_counters_started() -> None:
+    samples = shots_every_hour([25.0, 25.0, 25.0])
+    result = analyse(
+        samples,
+        day_of=lambda ts: "day-" + str(int((ts - T0) // 3600)),
+        counted_from=T0 + 3600.0 + 700.0,
+    )
+    assert result.main.per_day_before == {"day-0": 1, "day-1": 1}
+    assert result.as_dict()["per_day_before_counting"] == {"day-0": 1, "day-1": 1}

@@ -163,6 +163,8 @@ class ProfileResult:
     backflushes: list[tuple[float, float, int]] = field(default_factory=list)
     backflush_count: int = 0
     per_day: Counter[str] = field(default_factory=Counter)
+    # shots per day that started before ``counted_from`` (counted live after it)
+    per_day_before: Counter[str] = field(default_factory=Counter)
     discarded: Counter[str] = field(default_factory=Counter)
     pump_estimates: list[float] = field(default_factory=list)
     snapshot: dict[str, Any] = field(default_factory=dict)
@@ -184,6 +186,7 @@ class _ProfileRun:
     """One profile's detector and what it found so far."""
 
     __slots__ = (
+        "_before",
         "_day_of",
         "_high",
         "_max_listed",
@@ -200,8 +203,10 @@ class _ProfileRun:
         settings: DetectorSettings,
         day_of: Callable[[float], str],
         max_listed: int,
+        before: float | None,
     ) -> None:
         self.detector = ShotDetector(settings)
+        self._before = before
         self.result = ProfileResult(machine_type=settings.machine_type)
         self._day_of = day_of
         self._max_listed = max_listed
@@ -241,7 +246,10 @@ class _ProfileRun:
             elif isinstance(event, ShotFinished):
                 self._learn_pump(event.end)
                 result.shot_count += 1
-                result.per_day[self._day_of(event.start)] += 1
+                day = self._day_of(event.start)
+                result.per_day[day] += 1
+                if self._before is not None and event.start < self._before:
+                    result.per_day_before[day] += 1
                 if len(result.shots) < self._max_listed:
                     result.shots.append((event.start, event.end))
             elif isinstance(event, ShotDiscarded):
@@ -328,6 +336,7 @@ class Analysis:
                 {"start": a, "end": b, "pulses": n} for a, b, n in self.main.backflushes
             ],
             "per_day": dict(sorted(self.main.per_day.items())),
+            "per_day_before_counting": dict(sorted(self.main.per_day_before.items())),
             "profiles": {
                 name: {"shots": p.shot_count, "backflushes": p.backflush_count}
                 for name, p in self.profiles.items()
@@ -371,12 +380,15 @@ class HistoryAnalyzer:
         overrides: dict[str, float] | None = None,
         day_of: Callable[[float], str] = utc_day,
         max_listed: int = MAX_LISTED,
+        counted_from: float | None = None,
     ) -> None:
         """Analyse with ``settings`` (the configured ones) and every other profile.
 
         ``overrides`` (the user's own settings, e.g. shot limits) are applied to the other
         profiles too; ``day_of`` names the day of a timestamp (local date, for ``per_day``);
-        at most ``max_listed`` shots, backflushes and pump estimates are kept per profile.
+        at most ``max_listed`` shots, backflushes and pump estimates are kept per profile;
+        shots that started before ``counted_from`` (when the counters began counting live) are
+        also counted per day in ``per_day_before``, the shots history may add to the counters.
         """
         self._settings = settings
         self._runs: dict[str, _ProfileRun] = {}
@@ -386,7 +398,7 @@ class HistoryAnalyzer:
                 if machine_type == settings.machine_type
                 else settings_for(machine_type, **(overrides or {}))
             )
-            self._runs[machine_type] = _ProfileRun(profile, day_of, max_listed)
+            self._runs[machine_type] = _ProfileRun(profile, day_of, max_listed, counted_from)
         self._main = self._runs[settings.machine_type]
         self._samples = 0
         self._readings = 0
