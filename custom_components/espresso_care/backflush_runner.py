@@ -315,7 +315,7 @@ class BackflushRunner:
     def arm(self) -> None:
         """Allow a start within the next minute (the arm button)."""
         self.armed_until = dt_util.utcnow() + timedelta(seconds=ARM_SECONDS)
-        self.coordinator.async_update_listeners()
+        self.coordinator.async_set_updated_data(None)
 
     def check_can_start(self) -> None:
         """Raise a translated validation error when a routine must not start now."""
@@ -369,7 +369,7 @@ class BackflushRunner:
             context=context,
         )
         self._async_rearm_timer()
-        self.coordinator.async_update_listeners()
+        self.coordinator.async_set_updated_data(None)
         # Persisted before the switch is first turned on: a restart from now on turns it off.
         # (A stop during the save ends the run; its queued switch-on is then dropped.)
         await self._hooks.save()
@@ -442,7 +442,7 @@ class BackflushRunner:
         commands = run.advance(dt_util.utcnow().timestamp())
         self._async_rearm_timer()
         self._async_dispatch(commands)
-        self.coordinator.async_update_listeners()
+        self.coordinator.async_set_updated_data(None)
 
     # ------------------------------------------------------------------ switch
 
@@ -483,10 +483,10 @@ class BackflushRunner:
                 self._async_dispatch(
                     run.abort(dt_util.utcnow().timestamp(), AbortReason.SWITCH_UNAVAILABLE)
                 )
-            self.coordinator.async_update_listeners()
+            self.coordinator.async_set_updated_data(None)
             return
         self._async_retry_off_if_needed(new_state)
-        self.coordinator.async_update_listeners()
+        self.coordinator.async_set_updated_data(None)
 
     @callback
     def _async_retry_off_if_needed(self, state: State | None) -> None:
@@ -630,7 +630,7 @@ class BackflushRunner:
             self.hass.bus.async_fire(EVENT_BACKFLUSH_FINISHED, data, context=self._context)
             # The maintenance schedule records the task as done (a clean also marks backflush).
             await self._hooks.on_finished(command.task)
-        self.coordinator.async_update_listeners()
+        self.coordinator.async_set_updated_data(None)
         await self._hooks.save()
 
     @property

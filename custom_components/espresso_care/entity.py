@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import callback
-from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-    from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
     from .data import EspressoCareData
 
@@ -20,7 +19,7 @@ def _source_available(data: EspressoCareData) -> bool:
     return data.shots.available
 
 
-def _shots(data: EspressoCareData) -> DataUpdateCoordinator[Any]:
+def _shots(data: EspressoCareData) -> DataUpdateCoordinator[None]:
     return data.shots.coordinator
 
 
@@ -28,30 +27,33 @@ def _shots(data: EspressoCareData) -> DataUpdateCoordinator[Any]:
 class EspressoCareEntityDescription(EntityDescription):
     """What every Espresso Care entity description carries.
 
-    ``coordinator_fn`` picks the part whose changes the entity follows (the shot counter by
-    default); ``exists_fn`` decides whether the entity is created for an entry (e.g. only with
-    a backflush switch); ``available_fn`` defaults to the availability of the power sensor.
+    ``coordinator_fn`` picks the part whose coordinator the entity follows (the shot counter
+    by default); ``exists_fn`` decides whether the entity is created for an entry (e.g. only
+    with a backflush switch); ``available_fn`` defaults to the availability of the power
+    sensor.
     """
 
-    coordinator_fn: Callable[[EspressoCareData], DataUpdateCoordinator[Any]] = _shots
+    coordinator_fn: Callable[[EspressoCareData], DataUpdateCoordinator[None]] = _shots
     exists_fn: Callable[[EspressoCareData], bool] = lambda _: True
     available_fn: Callable[[EspressoCareData], bool] = _source_available
 
 
-class EspressoCareEntity(Entity):
-    """An entity of one espresso machine, following one of its parts.
+class EspressoCareEntity(CoordinatorEntity[DataUpdateCoordinator[None]]):
+    """An entity of one espresso machine, following the coordinator of one of its parts.
 
-    The part tells its entities of every change; an entity writes its state only when what it
-    shows (``_shown_state``) differs from what it last wrote.
+    A part's push coordinator tells all of its entities of every change; an entity writes its
+    state only when what it shows (``_shown_state``) changed. The power sensor reports up to
+    every second and most readings change one or two entities, not the part's dozen: writing
+    each entity on every change would cost more than the comparison.
     """
 
     _attr_has_entity_name = True
-    _attr_should_poll = False
     entity_description: EspressoCareEntityDescription
     _written: tuple[Any, ...] | None = None
 
     def __init__(self, data: EspressoCareData, description: EspressoCareEntityDescription) -> None:
         """Initialise the entity from its description."""
+        super().__init__(description.coordinator_fn(data))
         self.data = data
         self.entity_description = description
         self._attr_unique_id = f"{data.shots.entry.entry_id}_{description.key}"
@@ -66,20 +68,15 @@ class EspressoCareEntity(Entity):
         """Return what the entity shows: its availability; the platforms add the rest."""
         return (self.available,)
 
-    @callback
-    def async_write_ha_state(self) -> None:
-        """Write the state to the state machine, remembering what it shows."""
-        self._written = self._shown_state()
-        super().async_write_ha_state()
-
-    @callback
-    def _async_part_updated(self) -> None:
-        """Write the state when the part changed what the entity shows."""
-        if self._shown_state() != self._written:
-            self.async_write_ha_state()
-
     async def async_added_to_hass(self) -> None:
-        """Follow the part's changes."""
+        """Follow the coordinator; the platform writes the first state right after this."""
         await super().async_added_to_hass()
-        coordinator = self.entity_description.coordinator_fn(self.data)
-        self.async_on_remove(coordinator.async_add_listener(self._async_part_updated))
+        self._written = self._shown_state()
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Write the state when the part changed what the entity shows."""
+        shown = self._shown_state()
+        if shown != self._written:
+            self._written = shown
+            self.async_write_ha_state()

@@ -310,7 +310,7 @@ class MaintenanceTracker:
     def _async_refresh(self) -> None:
         """Re-evaluate the day rules; tell the entities only when what they show changed."""
         if self._evaluate():
-            self.coordinator.async_update_listeners()
+            self.coordinator.async_set_updated_data(None)
 
     # ------------------------------------------------------------------ changes
 
@@ -323,14 +323,14 @@ class MaintenanceTracker:
         self.schedule.record_shot()
         self.drift.add(duration)
         self._evaluate()
-        self.coordinator.async_update_listeners()
+        self.coordinator.async_set_updated_data(None)
 
     @callback
     def adjust_shots(self, count: int) -> None:
         """Correct the shots since every task by ``count`` (``adjust_shots``)."""
         self.schedule.adjust_shots(count)
         self._evaluate()
-        self.coordinator.async_update_listeners()
+        self.coordinator.async_set_updated_data(None)
 
     @callback
     def backflush_detected(self, event: BackflushDetected) -> None:
@@ -349,7 +349,7 @@ class MaintenanceTracker:
         if self.mark_detected_backflush:
             self._mark_done(Task.BACKFLUSH, end, SOURCE_DETECTED)
             self._schedule_save()
-        self.coordinator.async_update_listeners()
+        self.coordinator.async_set_updated_data(None)
 
     async def async_mark_done(
         self, task: Task | str, *, source: str, when: datetime | None = None
@@ -362,7 +362,7 @@ class MaintenanceTracker:
         task.
         """
         marked = self._mark_done(Task(task), when or dt_util.now(), source)
-        self.coordinator.async_update_listeners()
+        self.coordinator.async_set_updated_data(None)
         await self._save()
         return marked
 
@@ -386,7 +386,7 @@ class MaintenanceTracker:
             },
         )
         self._evaluate()
-        self.coordinator.async_update_listeners()
+        self.coordinator.async_set_updated_data(None)
         await self._save()
         return end
 

@@ -258,7 +258,7 @@ class ShotCounter:
             {"type": "ShotsAdjusted", "at": dt_util.utcnow().isoformat(), "count": count}
         )
         self._hooks.on_shots_adjusted(count)
-        self.coordinator.async_update_listeners()
+        self.coordinator.async_set_updated_data(None)
         await self._hooks.save()
 
     async def async_add_history_shots(self, shots: int, since: date) -> bool:
@@ -300,7 +300,7 @@ class ShotCounter:
             # Removed from the state machine.
             self._set_available(False)
             self._hooks.on_source_presence_changed()
-            self.coordinator.async_update_listeners()
+            self.coordinator.async_set_updated_data(None)
             return
         if event.data["old_state"] is None:
             self._hooks.on_source_presence_changed()
@@ -321,7 +321,7 @@ class ShotCounter:
     def _async_midnight(self, now: datetime) -> None:
         """Start counting a new day."""
         if self._roll_day():
-            self.coordinator.async_update_listeners()
+            self.coordinator.async_set_updated_data(None)
 
     @callback
     def _handle_power(self, state: State, timestamp: float) -> None:
@@ -369,7 +369,7 @@ class ShotCounter:
         self.machine_state = self.detector.state
         self.brewing = self.detector.brewing
         if changed or before != (self.machine_state, self.brewing):
-            self.coordinator.async_update_listeners()
+            self.coordinator.async_set_updated_data(None)
 
     @callback
     def _count_shot(self, shot: ShotFinished) -> None:
