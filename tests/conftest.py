@@ -37,12 +37,20 @@ POWER_ATTRIBUTES = {ATTR_UNIT_OF_MEASUREMENT: UnitOfPower.WATT, ATTR_DEVICE_CLAS
 
 
 @pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(request: pytest.FixtureRequest) -> None:
-    """Load our custom integration in every Home Assistant test (not the engine tests)."""
+def auto_enable_custom_integrations(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """Load our custom integration in every Home Assistant test (not the engine tests).
+
+    Each test gets its own config directory: the integration writes its blueprint there, never
+    into the test harness's shared one.
+    """
     if "recorder_mock" in request.fixturenames:
         # the recorder's database must be prepared before hass starts
         request.getfixturevalue("recorder_db_url")
     if "hass" in request.fixturenames:
+        hass: HomeAssistant = request.getfixturevalue("hass")
+        config_dir = tmp_path / "config"
+        config_dir.mkdir()
+        hass.config.config_dir = str(config_dir)
         request.getfixturevalue("enable_custom_integrations")
 
 

@@ -10,6 +10,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.helper_integration import async_handle_source_entity_changes
 
 from .backflush_runner import BackflushHooks, BackflushRunner
+from .blueprint import async_install_blueprint
 from .const import (
     CONF_BACKFLUSH_SWITCH,
     CONF_MACHINE_TYPE,
@@ -49,9 +50,10 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions of the integration and serve its dashboard card."""
+    """Register the actions, serve the dashboard card and install the notification blueprint."""
     async_setup_services(hass)
     await async_register_card(hass)
+    await async_install_blueprint(hass)
     return True
 
 
