@@ -24,11 +24,7 @@ from custom_components.espresso_care.blueprint import (
     BLUEPRINT_TARGET,
     install_blueprint,
 )
-from custom_components.espresso_care.const import (
-    CONF_BACKFLUSH_EVERY_SHOTS,
-    CONF_BACKFLUSH_SWITCH,
-    DOMAIN,
-)
+from custom_components.espresso_care.const import CONF_BACKFLUSH_SWITCH, DOMAIN
 
 from .conftest import ENTRY_ID, PLUG_SWITCH
 from .test_maintenance import due
@@ -97,7 +93,7 @@ async def test_user_file_kept_at_setup(
 @pytest.fixture
 def options(options: dict[str, Any]) -> dict[str, Any]:
     """A backflush due after one shot, and a backflush switch."""
-    return {**options, CONF_BACKFLUSH_EVERY_SHOTS: 1, CONF_BACKFLUSH_SWITCH: PLUG_SWITCH}
+    return {**options, "backflush_every_shots": 1, CONF_BACKFLUSH_SWITCH: PLUG_SWITCH}
 
 
 @pytest.fixture
