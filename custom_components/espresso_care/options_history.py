@@ -91,12 +91,15 @@ class HistoryOptionsSteps(OptionsFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Run the analysis as the flow's progress task (it may take a minute for 30 days)."""
+        started = self._history_task is None
         if self._history_task is None:
             self._history_task = self.hass.async_create_task(
                 async_analyze(self.hass, self._entry, self._history_days),
                 f"espresso_care analyze history {self._entry.entry_id}",
             )
-        if not self._history_task.done():
+        # Progress first, even when the task is done already: the step after "progress done"
+        # would get the days form's input as its own.
+        if started or not self._history_task.done():
             return self.async_show_progress(
                 step_id="history_analyze",
                 progress_action="analyze_history",
