@@ -308,7 +308,7 @@ def dashboard_config(
     compare = []
     if state:
         compare.append({"entity": state, "name": "Detected"})
-    compare.append({"entity": plug["activity"]["entity"], "name": "True"})
+    compare.append({"entity": plug["activity"]["entity"], "name": "Actual"})
     cards: list[dict[str, Any]] = [
         {"type": "entities", "title": machine, "entities": groups["shots"]},
         {

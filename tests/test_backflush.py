@@ -252,7 +252,12 @@ async def test_backflush_switches_exactly(
         },
     }
     attributes = hass.states.get(PROGRESS).attributes
-    assert (attributes["state"], attributes["phase"], attributes["step"], attributes["cycle"]) == (
+    assert (
+        attributes["routine"],
+        attributes["phase"],
+        attributes["step"],
+        attributes["cycle"],
+    ) == (
         "running",
         "backflush",
         "on",
@@ -274,7 +279,7 @@ async def test_backflush_switches_exactly(
     assert progress == [20, 40, 60, 80, 100]
     assert hass.states.get(BACKFLUSH).state == STATE_OFF
     assert hass.states.get(MACHINE_STATE).state != "backflushing"
-    assert hass.states.get(PROGRESS).attributes["state"] == "finished"
+    assert hass.states.get(PROGRESS).attributes["routine"] == "finished"
     assert not aborted
     assert finished[0].data == {
         "config_entry_id": ENTRY_ID,
@@ -348,7 +353,7 @@ async def test_switch_entity_starts_default_and_stops(
     assert aborted[0].data["reason"] == "user"
     assert aborted[0].data["cycles_done"] == 1
     assert hass.states.get(BACKFLUSH).state == STATE_OFF
-    assert hass.states.get(PROGRESS).attributes["state"] == "aborted"
+    assert hass.states.get(PROGRESS).attributes["routine"] == "aborted"
     await _wait(hass, freezer, 60)
     assert hass.states.get(RELAY).state == STATE_OFF
     assert len(recorder.changes) == 4
@@ -1081,7 +1086,9 @@ async def test_pending_off_survives_restart(
     await hass.async_block_till_done()
     assert hass.states.get(RELAY).state == STATE_OFF
     assert not aborted
-    assert "backflush_run" not in hass_storage[KEY]["data"]
+    # Nothing pending any more; the last routine is kept for the progress sensor.
+    assert hass_storage[KEY]["data"]["backflush_run"]["off_pending"] is False
+    assert hass.states.get(PROGRESS).attributes["routine"] == "aborted"
 
 
 @pytest.mark.usefixtures("machine")
@@ -1114,3 +1121,41 @@ async def test_saved_routine_without_switch_any_more(
     runtime = config_entry.runtime_data
     assert not aborted
     assert runtime.backflush.as_stored() is None
+
+
+@pytest.mark.usefixtures("machine")
+async def test_progress_after_restart_shows_the_last_routine(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """After a restart the progress sensor shows the last routine (finished: 100 %), not 0 %."""
+    await _start(hass, cycles=2)
+    await _wait(hass, freezer, 40)
+    assert hass.states.get(PROGRESS).state == "100"
+    assert await hass.config_entries.async_reload(ENTRY_ID)
+    await hass.async_block_till_done()
+    state = hass.states.get(PROGRESS)
+    assert state.state == "100"
+    assert (state.attributes["routine"], state.attributes["task"]) == ("finished", "backflush")
+    assert state.attributes["cycles_done"] == 2
+    # A second restart still remembers it; a new routine replaces it.
+    assert await hass.config_entries.async_reload(ENTRY_ID)
+    await hass.async_block_till_done()
+    assert hass.states.get(PROGRESS).state == "100"
+    await _start(hass, cycles=2)
+    assert hass.states.get(PROGRESS).attributes["routine"] == "running"
+
+
+@pytest.mark.usefixtures("machine")
+async def test_progress_after_restart_of_an_aborted_routine(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """An aborted routine keeps the progress it had reached across a restart."""
+    await _start(hass, cycles=5)
+    await _wait(hass, freezer, 20)
+    await _stop(hass)
+    reached = hass.states.get(PROGRESS).state
+    assert 0 < int(reached) < 100
+    assert await hass.config_entries.async_reload(ENTRY_ID)
+    await hass.async_block_till_done()
+    state = hass.states.get(PROGRESS)
+    assert (state.state, state.attributes["routine"]) == (reached, "aborted")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntryState
@@ -10,6 +12,7 @@ from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.espresso_care.compat import async_get_entry_device
 from custom_components.espresso_care.const import (
     CONF_BACKFLUSH_SWITCH,
     CONF_MACHINE_TYPE,
@@ -260,7 +263,7 @@ async def test_follows_renamed_power_sensor(
     await pass_time(hass, freezer, 15)
     assert hass.states.get(TOTAL).state == "1"
     # Still on our own device, the plug's device untouched.
-    device = device_registry.async_get_device(identifiers={(DOMAIN, ENTRY_ID)})
+    device = async_get_entry_device(device_registry, (DOMAIN, ENTRY_ID), ENTRY_ID)
     assert device.via_device_id == plug_device.id
     assert ENTRY_ID not in device_registry.async_get(plug_device.id).config_entries
 
@@ -323,3 +326,16 @@ async def test_follows_renamed_switch(
     assert config_entry.options[CONF_BACKFLUSH_SWITCH] == "switch.espresso_pump"
     assert config_entry.state is ConfigEntryState.LOADED
     assert config_entry.runtime_data.backflush.switch == "switch.espresso_pump"
+
+
+def test_integration_type_is_device() -> None:
+    """One device per machine with its entities: a device integration, not a helper.
+
+    Helpers are listed under Settings > Helpers, where users expect helpers they made.
+    """
+    manifest = json.loads(
+        (Path(__file__).parent.parent / "custom_components/espresso_care/manifest.json").read_text(
+            encoding="utf-8"
+        )
+    )
+    assert manifest["integration_type"] == "device"

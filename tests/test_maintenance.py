@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 KEY = storage_key(ENTRY_ID)
+TOTAL = "sensor.espresso_machine_total_shots"
 T0 = "2026-05-04 08:00:00+00:00"
 PREFIX = "espresso_machine"
 
@@ -988,3 +989,78 @@ async def test_options_flow_maintenance_fields(
     assert entry.options["descale_last_done"] == "2026-02-01"
     # Unchanged date: not applied again (the descale stays where it was).
     assert hass.states.get(last_done("descale")).state == "2026-02-01T00:00:00+00:00"
+
+
+# --- statistics: state classes and last_reset -------------------------------------------------
+
+
+async def test_earlier_done_date_keeps_the_count_and_its_last_reset(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_integration: MockConfigEntry
+) -> None:
+    """A done date before the recorded one keeps the count, and with it the last_reset.
+
+    Moving last_reset back while keeping the count would start a new statistics cycle that
+    counts the same shots again.
+    """
+    await pull_shot(hass, freezer)
+    await pull_shot(hass, freezer)
+    before = hass.states.get(shots_since("backflush"))
+    assert before.state == "2"
+    earlier = dt_util.now() - timedelta(days=3)
+    await hass.services.async_call(
+        DOMAIN,
+        "mark_done",
+        {"config_entry_id": ENTRY_ID, "task": "backflush", "when": earlier},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    after = hass.states.get(shots_since("backflush"))
+    assert after.state == "2"  # the engine keeps the count: those shots were pulled since
+    assert after.attributes["last_reset"] == before.attributes["last_reset"]
+    moved = dt_util.parse_datetime(hass.states.get(last_done("backflush")).state)
+    assert moved is not None
+    assert abs((moved - earlier).total_seconds()) < 1
+
+    # A later done date restarts the count: a new cycle from that moment.
+    await hass.services.async_call(
+        DOMAIN, "mark_done", {"config_entry_id": ENTRY_ID, "task": "backflush"}, blocking=True
+    )
+    await hass.async_block_till_done()
+    restarted = hass.states.get(shots_since("backflush"))
+    assert restarted.state == "0"
+    reset = dt_util.parse_datetime(restarted.attributes["last_reset"])
+    done = dt_util.parse_datetime(hass.states.get(last_done("backflush")).state)
+    assert reset is not None
+    assert done is not None
+    assert abs((reset - done).total_seconds()) < 1
+    # Kept across a restart.
+    await pull_shot(hass, freezer)
+    await hass.services.async_call(
+        DOMAIN,
+        "mark_done",
+        {"config_entry_id": ENTRY_ID, "task": "backflush", "when": earlier},
+        blocking=True,
+    )
+    kept = hass.states.get(shots_since("backflush")).attributes["last_reset"]
+    assert await hass.config_entries.async_reload(ENTRY_ID)
+    await hass.async_block_till_done()
+    assert hass.states.get(shots_since("backflush")).attributes["last_reset"] == kept
+
+
+async def test_total_shots_is_a_total_a_correction_may_lower(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_integration: MockConfigEntry
+) -> None:
+    """total_shots is a total without last_reset: statistics take a correction as a decrease.
+
+    With total_increasing a lowered count reads as a meter reset and the sum jumps.
+    """
+    await pull_shot(hass, freezer)
+    await pull_shot(hass, freezer)
+    state = hass.states.get(TOTAL)
+    assert state.attributes["state_class"] == "total"
+    assert "last_reset" not in state.attributes
+    await hass.services.async_call(
+        DOMAIN, "adjust_shots", {"config_entry_id": ENTRY_ID, "count": -1}, blocking=True
+    )
+    assert hass.states.get(TOTAL).state == "1"
+    assert "unit_of_measurement" not in hass.states.get(TOTAL).attributes  # not "1 shots"

@@ -22,6 +22,7 @@ from pytest_homeassistant_custom_component.common import (
     snapshot_platform,
 )
 
+from custom_components.espresso_care.compat import async_get_entry_device
 from custom_components.espresso_care.const import DOMAIN
 
 from .common import PUMP_WATTS, STANDBY_WATTS, pass_time, pull_shot, set_power
@@ -69,12 +70,13 @@ async def test_device(
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
 
-    device = device_registry.async_get_device(identifiers={(DOMAIN, ENTRY_ID)})
+    device = async_get_entry_device(device_registry, (DOMAIN, ENTRY_ID), ENTRY_ID)
     assert device is not None
     assert device.name == "Espresso machine"
     assert device.manufacturer == "Espresso Care"
+    # The model alone: a model id beside it read "Single boiler (single_boiler)".
     assert device.model == "Single boiler"
-    assert device.model_id == "single_boiler"
+    assert device.model_id is None
     assert device.via_device_id == plug_device.id
     assert device.config_entries == {ENTRY_ID}
     assert ENTRY_ID not in device_registry.async_get(plug_device.id).config_entries
@@ -108,7 +110,7 @@ async def test_device_without_plug_device(
     hass: HomeAssistant, init_integration: MockConfigEntry, device_registry: dr.DeviceRegistry
 ) -> None:
     """A power sensor without a device gives a device without via_device."""
-    device = device_registry.async_get_device(identifiers={(DOMAIN, ENTRY_ID)})
+    device = async_get_entry_device(device_registry, (DOMAIN, ENTRY_ID), ENTRY_ID)
     assert device is not None
     assert device.via_device_id is None
 
@@ -317,7 +319,7 @@ async def test_power_sensor_moves_to_another_device(
     )
     entity_registry.async_update_entity(POWER_SENSOR, device_id=other_plug.id)
     await hass.async_block_till_done()
-    device = device_registry.async_get_device(identifiers={(DOMAIN, ENTRY_ID)})
+    device = async_get_entry_device(device_registry, (DOMAIN, ENTRY_ID), ENTRY_ID)
     assert device.via_device_id == other_plug.id
     assert {
         entry.device_id for entry in er.async_entries_for_config_entry(entity_registry, ENTRY_ID)
@@ -326,6 +328,6 @@ async def test_power_sensor_moves_to_another_device(
 
     entity_registry.async_update_entity(POWER_SENSOR, device_id=None)
     await hass.async_block_till_done()
-    device = device_registry.async_get_device(identifiers={(DOMAIN, ENTRY_ID)})
+    device = async_get_entry_device(device_registry, (DOMAIN, ENTRY_ID), ENTRY_ID)
     assert device.via_device_id is None
     assert hass.states.get(TOTAL).state == "0"

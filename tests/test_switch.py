@@ -44,7 +44,7 @@ def test_backflush_entities_translated_with_icons() -> None:
             assert "default" in icons["entity"][platform][description.translation_key]
     progress = strings["entity"]["sensor"]["backflush_progress"]
     assert set(progress["state_attributes"]) == {
-        "state",
+        "routine",
         "task",
         "phase",
         "step",
@@ -78,4 +78,4 @@ async def test_switch_entity(hass: HomeAssistant, entity_registry: er.EntityRegi
     assert progress.state == "0"
     assert progress.attributes["unit_of_measurement"] == "%"
     assert progress.attributes["state_class"] == "measurement"
-    assert progress.attributes["state"] == "idle"
+    assert progress.attributes["routine"] == "idle"

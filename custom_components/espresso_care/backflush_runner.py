@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import logging
+import math
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components import persistent_notification
@@ -114,6 +115,8 @@ _LOGGER = logging.getLogger(__name__)
 
 UNAVAILABLE_STATES = (STATE_UNAVAILABLE, STATE_UNKNOWN)
 STORED_OFF_PENDING = "off_pending"
+STORED_PROGRESS = "progress"
+ENDED_STATES = (RunState.FINISHED.value, RunState.ABORTED.value)
 SWITCH_CALL_TIMEOUT = 10
 """Seconds a switch call may take; a hanging integration must not hold the routine (or unload)."""
 
@@ -121,6 +124,22 @@ SWITCH_CALL_TIMEOUT = 10
 def state_available(state: State | None) -> bool:
     """Whether an entity exists and has a usable state."""
     return state is not None and state.state not in UNAVAILABLE_STATES
+
+
+def _stored_int(value: object) -> int:
+    """Return a whole number of the stored data; 0 when there is none."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return 0
+    return int(value)
+
+
+def _stored_progress(last: Mapping[str, Any] | None) -> int:
+    """Progress of the last routine that ended before a restart (100 % once finished)."""
+    if last is None:
+        return 0
+    if last.get("state") == RunState.FINISHED.value:
+        return 100
+    return max(0, min(100, _stored_int(last.get(STORED_PROGRESS))))
 
 
 def program_error(err: ProgramError) -> ServiceValidationError:
@@ -179,9 +198,14 @@ class BackflushRunner:
         self.off_pending = False
         self.last_error: str | None = None
         self._restored: BackflushRun | None = None
+        # The last routine that ended before a restart: what the progress sensor shows until
+        # the next one starts.
+        self._last_ended: dict[str, Any] | None = None
         if isinstance(stored, Mapping) and self.switch is not None:
             self._restored = BackflushRun.restore(stored)
             self.off_pending = bool(stored.get(STORED_OFF_PENDING)) or self._restored is not None
+            if stored.get("state") in ENDED_STATES:
+                self._last_ended = dict(stored)
         self._lock = asyncio.Lock()
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._context: Context | None = None
@@ -216,22 +240,35 @@ class BackflushRunner:
 
     @property
     def progress(self) -> int:
-        """Percentage of the current (or last) routine done; 0 before the first one."""
+        """Percentage of the current (or last) routine done; 0 before the first one.
+
+        The last routine is remembered across restarts (a finished one shows 100 %).
+        """
         if self.run is None:
-            return 0
+            return _stored_progress(self._last_ended)
         return round(self.run.progress(dt_util.utcnow().timestamp()))
 
     def attributes(self) -> dict[str, Any]:
         """State, phase and cycle of the routine (attributes of the progress sensor)."""
         run = self.run
         step = None if run is None else run.current_step
+        last = self._last_ended or {}
+        last_program = last.get("program")
         return {
-            "state": RunState.IDLE.value if run is None else run.state.value,
-            "task": None if run is None else run.program.task.value,
+            "routine": (
+                str(last.get("state", RunState.IDLE.value)) if run is None else run.state.value
+            ),
+            "task": (
+                (last_program.get("task") if isinstance(last_program, Mapping) else None)
+                if run is None
+                else run.program.task.value
+            ),
             "phase": None if step is None else step.phase.value,
             "step": None if step is None else step.kind.value,
             "cycle": None if step is None else step.cycle,
-            "cycles_done": 0 if run is None else run.cycles_done,
+            "cycles_done": (
+                _stored_int(last.get("cycles_done")) if run is None else run.cycles_done
+            ),
             # Whether a start needs the arm button first, and until when it was armed.
             "require_arming": self.require_arming,
             "armed_until": None if self.armed_until is None else self.armed_until.isoformat(),
@@ -239,9 +276,15 @@ class BackflushRunner:
 
     def as_stored(self) -> dict[str, Any] | None:
         """Return what is persisted: the run (``state: running`` while it runs) and ``off_pending``."""
-        if self.run is None and not self.off_pending:
+        if self.run is None and not self.off_pending and self._last_ended is None:
             return None
-        data: dict[str, Any] = {} if self.run is None else self.run.as_dict()
+        data: dict[str, Any]
+        if self.run is None:
+            data = dict(self._last_ended or {})
+        else:
+            data = self.run.as_dict()
+            if not self.run.running:
+                data[STORED_PROGRESS] = self.progress
         data[STORED_OFF_PENDING] = self.off_pending
         return data
 

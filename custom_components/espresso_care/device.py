@@ -9,6 +9,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.event import async_track_entity_registry_updated_event
 
+from .compat import async_get_entry_device, has_via_device, set_via_device
 from .const import CONF_MACHINE_TYPE, CONF_POWER_SENSOR, DOMAIN, MACHINE_TYPE_MODELS, MANUFACTURER
 
 if TYPE_CHECKING:
@@ -22,8 +23,9 @@ def machine_device_info(hass: HomeAssistant, entry: ConfigEntry) -> DeviceInfo:
         identifiers={(DOMAIN, entry.entry_id)},
         name=entry.title,
         manufacturer=MANUFACTURER,
+        # The model only: a model id shown beside it repeated the type ("Single boiler
+        # (single_boiler)").
         model=MACHINE_TYPE_MODELS.get(machine_type, machine_type),
-        model_id=machine_type,
     )
     if (
         (source := er.async_get(hass).async_get(entry.options[CONF_POWER_SENSOR]))
@@ -31,7 +33,7 @@ def machine_device_info(hass: HomeAssistant, entry: ConfigEntry) -> DeviceInfo:
         and (device := dr.async_get(hass).async_get(source.device_id))
         and device.identifiers
     ):
-        info["via_device"] = min(device.identifiers)
+        set_via_device(info, device)
     return info
 
 
@@ -39,8 +41,8 @@ def machine_device_info(hass: HomeAssistant, entry: ConfigEntry) -> DeviceInfo:
 def async_update_device(hass: HomeAssistant, entry: ConfigEntry, info: DeviceInfo) -> None:
     """Drop a stale ``via_device`` link once the power sensor has no device any more."""
     device_registry = dr.async_get(hass)
-    device = device_registry.async_get_device(identifiers={(DOMAIN, entry.entry_id)})
-    if device and device.via_device_id and "via_device" not in info:
+    device = async_get_entry_device(device_registry, (DOMAIN, entry.entry_id), entry.entry_id)
+    if device and device.via_device_id and not has_via_device(info):
         device_registry.async_update_device(device.id, via_device_id=None)
 
 

@@ -171,6 +171,17 @@ class MaintenanceTracker:
         self.mark_detected_backflush: bool = bool(
             options.get(CONF_MARK_DETECTED_BACKFLUSH, DEFAULT_MARK_DETECTED_BACKFLUSH)
         )
+        # Since when each task's shot count counts (the last_reset of its shots_since sensor):
+        # the last-done date, except after a correction to an earlier date, which keeps the
+        # count (and so its start: moving it would count those shots again in statistics).
+        raw_since = data.get("counting_since")
+        stored_since = raw_since if isinstance(raw_since, dict) else {}
+        self._counting_since: dict[Task, datetime] = {}
+        for task, record in self.schedule.records.items():
+            since = dt_util.parse_datetime(str(stored_since.get(str(task), "")))
+            self._counting_since[task] = (
+                record.last_done if since is None or since.tzinfo is None else since
+            )
         self._apply_last_done_options(options, now)
         self._started = False
         self._unsub_point: CALLBACK_TYPE | None = None
@@ -207,9 +218,16 @@ class MaintenanceTracker:
             "recent_duration": None if recent is None else round(recent, 1),
         }
 
+    def counting_since(self, task: Task) -> datetime:
+        """Return since when the shots since ``task`` are counted (local time)."""
+        return self._counting_since[task].astimezone(self._tz)
+
     def as_stored(self) -> dict[str, Any]:
         """Return what is saved under the ``maintenance`` key of the stored data."""
         return {
+            "counting_since": {
+                str(task): since.isoformat() for task, since in self._counting_since.items()
+            },
             "schedule": self.schedule.as_dict(),
             "drift": self.drift.as_dict(),
             "notified_due": [str(task) for task in TASKS if task in self._notified],
@@ -395,7 +413,7 @@ class MaintenanceTracker:
         """Mark done, reset the drift after a backflush and fire a done event per task."""
         if when.tzinfo is None:
             when = when.replace(tzinfo=self._tz)
-        marked = self.schedule.mark_done(task, when, now=dt_util.now())
+        marked = self._schedule_mark_done(task, when, dt_util.now())
         if any(TASKS[done].resets_drift for done in marked):
             self.drift.reset()
         for done in marked:
@@ -409,6 +427,17 @@ class MaintenanceTracker:
                 },
             )
         self._evaluate()
+        return marked
+
+    def _schedule_mark_done(self, task: Task, when: datetime, now: datetime) -> tuple[Task, ...]:
+        """Mark done in the schedule; a task whose count restarted counts from ``when``."""
+        before = dict(self.schedule.records)
+        marked = self.schedule.mark_done(task, when, now=now)
+        for done in marked:
+            record = self.schedule.records[done]
+            # The engine restarts the count unless the date lies before the recorded one.
+            if record.last_done >= before[done].last_done:
+                self._counting_since[done] = record.last_done
         return marked
 
     def _apply_last_done_options(self, options: Mapping[str, Any], now: datetime) -> None:
@@ -429,7 +458,7 @@ class MaintenanceTracker:
                 _LOGGER.warning("Ignoring unreadable %s %r", key, value)
                 continue
             try:
-                self.schedule.mark_done(task, when, now=now)
+                self._schedule_mark_done(task, when, now)
             except DateInFutureError:
                 _LOGGER.warning("Ignoring %s %s: it is in the future", key, value)
 

@@ -56,6 +56,11 @@ def _last_done(task: Task) -> Callable[[EspressoCareData], datetime]:
     return lambda data: data.maintenance.evaluated(task).last_done
 
 
+def _counting_since(task: Task) -> Callable[[EspressoCareData], datetime]:
+    """Read since when the shots since ``task`` are counted (its statistics' last reset)."""
+    return lambda data: data.maintenance.counting_since(task)
+
+
 def _remaining(task: Task) -> Callable[[EspressoCareData], dict[str, Any]]:
     """Read shots and days remaining until ``task`` is due, and when the days rule is."""
     return lambda data: status_attributes(data.maintenance.evaluated(task))
@@ -65,7 +70,9 @@ SENSORS: tuple[EspressoCareSensorEntityDescription, ...] = (
     EspressoCareSensorEntityDescription(
         key="total_shots",
         translation_key="total_shots",
-        state_class=SensorStateClass.TOTAL_INCREASING,
+        # Not total_increasing: adjust_shots may lower the count, and statistics of a total
+        # take a decrease as one (total_increasing would take it for a meter reset).
+        state_class=SensorStateClass.TOTAL,
         value_fn=lambda data: data.shots.total_shots,
     ),
     EspressoCareSensorEntityDescription(
@@ -126,7 +133,7 @@ SENSORS: tuple[EspressoCareSensorEntityDescription, ...] = (
             coordinator_fn=_maintenance,
             available_fn=lambda _: True,
             value_fn=_shots_since(task),
-            last_reset_fn=_last_done(task),
+            last_reset_fn=_counting_since(task),
             attributes_fn=_remaining(task),
         )
         for task in TASKS
