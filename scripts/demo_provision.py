@@ -23,6 +23,7 @@ import time
 from typing import Any
 
 import aiohttp
+from hass_api import ProvisionError, Websocket, create_owner, log_in, onboarding_user_done, run_flow
 
 USERNAME = os.environ.get("DEMO_USERNAME", "demo")
 PASSWORD = os.environ.get("DEMO_PASSWORD", "demo")
@@ -40,10 +41,6 @@ DESIRED: dict[str, Any] = {
     "backflush_every_shots": 3,
     "clean_every_shots": 9,
 }
-
-
-class ProvisionError(Exception):
-    """The demo could not be set up."""
 
 
 def _alive(pid: int | None) -> bool:
@@ -72,107 +69,6 @@ async def wait_for_api(session: aiohttp.ClientSession, base: str, pid: int | Non
     raise ProvisionError("Home Assistant did not answer within 10 minutes")
 
 
-async def _token_from_code(session: aiohttp.ClientSession, base: str, code: str) -> str:
-    async with session.post(
-        f"{base}/auth/token",
-        data={"grant_type": "authorization_code", "code": code, "client_id": f"{base}/"},
-    ) as resp:
-        if resp.status != 200:
-            raise ProvisionError(f"token exchange failed: {resp.status} {await resp.text()}")
-        return str((await resp.json())["access_token"])
-
-
-async def _onboarding_user_done(session: aiohttp.ClientSession, base: str) -> bool:
-    async with session.get(f"{base}/api/onboarding") as resp:
-        if resp.status != 200:
-            return True
-        steps = await resp.json()
-    return any(step["step"] == "user" and step["done"] for step in steps)
-
-
-async def create_owner(session: aiohttp.ClientSession, base: str) -> str:
-    """Create the owner through onboarding; returns an access token."""
-    async with session.post(
-        f"{base}/api/onboarding/users",
-        json={
-            "client_id": f"{base}/",
-            "name": "Demo",
-            "username": USERNAME,
-            "password": PASSWORD,
-            "language": "en",
-        },
-    ) as resp:
-        if resp.status != 200:
-            raise ProvisionError(f"creating the user failed: {resp.status} {await resp.text()}")
-        code = (await resp.json())["auth_code"]
-    print(f"[demo] created the owner user {USERNAME!r}")
-    return await _token_from_code(session, base, code)
-
-
-async def log_in(session: aiohttp.ClientSession, base: str) -> str:
-    """Log in with the demo user's password; returns an access token."""
-    client_id = f"{base}/"
-    async with session.post(
-        f"{base}/auth/login_flow",
-        json={
-            "client_id": client_id,
-            "handler": ["homeassistant", None],
-            "redirect_uri": f"{base}/?auth_callback=1",
-        },
-    ) as resp:
-        flow = await resp.json()
-    async with session.post(
-        f"{base}/auth/login_flow/{flow['flow_id']}",
-        json={"client_id": client_id, "username": USERNAME, "password": PASSWORD},
-    ) as resp:
-        result = await resp.json()
-    if result.get("type") != "create_entry":
-        raise ProvisionError(
-            f"cannot log in as {USERNAME!r} ({result.get('errors')}); "
-            "DEMO_RESET=1 make demo starts from scratch"
-        )
-    return await _token_from_code(session, base, result["result"])
-
-
-def _answer(schema: list[dict[str, Any]], where: str) -> dict[str, Any]:
-    """Fill a serialized voluptuous schema from DESIRED; sections recurse."""
-    answer: dict[str, Any] = {}
-    for field in schema:
-        name = field["name"]
-        if field.get("type") == "expandable":
-            answer[name] = _answer(field.get("schema", []), where)
-        elif name in DESIRED:
-            answer[name] = DESIRED[name]
-        elif "default" in field:
-            continue  # the flow fills it in
-        elif "suggested_value" in (field.get("description") or {}):
-            answer[name] = field["description"]["suggested_value"]  # what the UI pre-fills
-        elif field.get("required"):
-            raise ProvisionError(f"{where}: no value for the required field {name!r}")
-    return answer
-
-
-async def _run_flow(
-    session: aiohttp.ClientSession, url: str, start: dict[str, Any], where: str
-) -> dict[str, Any]:
-    """Drive a config or options flow from start to its end; returns the last result."""
-    async with session.post(url, json=start) as resp:
-        if resp.status != 200:
-            raise ProvisionError(f"{where}: {resp.status} {await resp.text()}")
-        result: dict[str, Any] = await resp.json()
-    for _ in range(10):
-        if result["type"] != "form":
-            return result
-        if result.get("errors"):
-            raise ProvisionError(f"{where}, step {result['step_id']}: {result['errors']}")
-        answer = _answer(result.get("data_schema", []), f"{where}, step {result['step_id']}")
-        async with session.post(f"{url}/{result['flow_id']}", json=answer) as resp:
-            if resp.status != 200:
-                raise ProvisionError(f"{where}: {resp.status} {await resp.text()}")
-            result = await resp.json()
-    raise ProvisionError(f"{where}: the flow did not end after 10 steps")
-
-
 async def wait_until_running(session: aiohttp.ClientSession, base: str) -> None:
     """Wait until HA has started and the simulated plug has a state."""
     deadline = time.monotonic() + 300
@@ -193,53 +89,27 @@ async def ensure_entry(session: aiohttp.ClientSession, base: str) -> None:
     if entries:
         print(f"[demo] Espresso Care is set up ({entries[0]['title']!r}, {entries[0]['state']})")
         return
-    result = await _run_flow(
+    result = await run_flow(
         session,
         f"{base}/api/config/config_entries/flow",
         {"handler": DOMAIN, "show_advanced_options": True},
+        DESIRED,
         "Espresso Care config flow",
     )
     if result["type"] != "create_entry":
         raise ProvisionError(f"Espresso Care config flow ended with {result}")
     entry_id = result["result"]["entry_id"]
     print(f"[demo] created the Espresso Care entry {result['title']!r}")
-    result = await _run_flow(
+    result = await run_flow(
         session,
         f"{base}/api/config/config_entries/options/flow",
         {"handler": entry_id},
+        DESIRED,
         "Espresso Care options flow",
     )
     if result["type"] != "create_entry":
         raise ProvisionError(f"Espresso Care options flow ended with {result}")
     print("[demo] set the maintenance intervals of the demo")
-
-
-class Websocket:
-    """Commands over HA's websocket API, one at a time."""
-
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        """Wrap an open connection."""
-        self._ws = ws
-        self._id = 0
-
-    async def login(self, access_token: str) -> None:
-        """Authenticate the connection."""
-        await self._ws.receive_json()  # auth_required
-        await self._ws.send_json({"type": "auth", "access_token": access_token})
-        if (await self._ws.receive_json())["type"] != "auth_ok":
-            raise ProvisionError("websocket login failed")
-
-    async def call(self, command: str, **data: Any) -> Any:
-        """Send a command and return its result."""
-        self._id += 1
-        await self._ws.send_json({"id": self._id, "type": command, **data})
-        while True:
-            reply = await self._ws.receive_json()
-            if reply.get("id") == self._id and reply.get("type") == "result":
-                break
-        if not reply.get("success"):
-            raise ProvisionError(f"{command} failed: {reply.get('error')}")
-        return reply.get("result")
 
 
 async def ensure_long_lived_token(
@@ -422,10 +292,14 @@ async def provision(port: int, config: Path, pid: int | None) -> None:
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(timeout=timeout) as session:
         await wait_for_api(session, base, pid)
-        if await _onboarding_user_done(session, base):
-            access_token = await log_in(session, base)
+        if await onboarding_user_done(session, base):
+            try:
+                access_token = await log_in(session, base, USERNAME, PASSWORD)
+            except ProvisionError as err:
+                raise ProvisionError(f"{err}; DEMO_RESET=1 make demo starts from scratch") from err
         else:
-            access_token = await create_owner(session, base)
+            access_token = await create_owner(session, base, "Demo", USERNAME, PASSWORD)
+            print(f"[demo] created the owner user {USERNAME!r}")
         headed = aiohttp.ClientSession(
             timeout=timeout, headers={"Authorization": f"Bearer {access_token}"}
         )
@@ -435,8 +309,11 @@ async def provision(port: int, config: Path, pid: int | None) -> None:
         async with session.ws_connect(f"ws://127.0.0.1:{port}/api/websocket") as connection:
             ws = Websocket(connection)
             await ws.login(access_token)
-            await ensure_long_lived_token(session, base, ws, config / ".demo_token")
-            await ensure_dashboard(ws)
+            try:
+                await ensure_long_lived_token(session, base, ws, config / ".demo_token")
+                await ensure_dashboard(ws)
+            finally:
+                await ws.close()
 
 
 def main() -> int:
