@@ -106,6 +106,7 @@ async def ensure_entry(session: aiohttp.ClientSession, base: str) -> None:
         {"handler": entry_id},
         DESIRED,
         "Espresso Care options flow",
+        {"init": "settings"},
     )
     if result["type"] != "create_entry":
         raise ProvisionError(f"Espresso Care options flow ended with {result}")

@@ -111,16 +111,32 @@ async def run_flow(
     start: dict[str, Any],
     desired: Mapping[str, Any],
     where: str,
+    menus: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Drive a config or options flow over REST from start to its end; returns the last result.
 
-    Every form is answered with :func:`answer_form`; a form shown again with errors fails.
+    Every form is answered with :func:`answer_form`; a form shown again with errors fails. A
+    menu is answered with the option ``menus`` names for its step.
     """
     async with session.post(url, json=start) as resp:
         if resp.status != 200:
             raise ProvisionError(f"{where}: {resp.status} {await resp.text()}")
         result: dict[str, Any] = await resp.json()
     for _ in range(10):
+        if result["type"] == "menu":
+            choice = (menus or {}).get(result["step_id"])
+            if choice not in result["menu_options"]:
+                raise ProvisionError(
+                    f"{where}: no choice for the menu {result['step_id']!r} "
+                    f"({result['menu_options']})"
+                )
+            async with session.post(
+                f"{url}/{result['flow_id']}", json={"next_step_id": choice}
+            ) as resp:
+                if resp.status != 200:
+                    raise ProvisionError(f"{where}: {resp.status} {await resp.text()}")
+                result = await resp.json()
+            continue
         if result["type"] != "form":
             return result
         if result.get("errors"):

@@ -53,8 +53,8 @@ TRACE = "silvia_pid__shelly_gen2__s1014"
 # The morning of 2026-03-16 from after the first flush to the third shot (3 shots, 2 flushes),
 # compressed: 25 minutes in about 3.
 MORNING = {"start": "2026-03-16T09:07:45Z", "end": "2026-03-16T09:32:50Z", "speed": 50.0}
-# Shot 2 of that morning with 10 s before it; cut before the flush that follows 7 s later.
-SHOT = {"start": "2026-03-16T09:15:50Z", "end": "2026-03-16T09:16:38Z"}
+# The start of that morning: a minute of the machine idling (in 12 s), then its first shot.
+SHOT = {"start": "2026-03-16T09:07:45Z", "end": "2026-03-16T09:09:15Z", "speed": 50.0}
 # Shot 3 with 20 s before it: pulled 20 s after Home Assistant is back.
 LATE_SHOT = {"start": "2026-03-16T09:31:47Z", "end": "2026-03-16T09:32:44Z"}
 LATE_LABEL = "shot 20 s after restart"
@@ -265,9 +265,7 @@ async def _automated_backflush(rig: Rig, recorder: Recorder) -> None:
     """An automated backflush through the action, then the switch entity turned on and off."""
     assert rig.plug is not None
     recorder.step("before_backflush", **await _snapshot(rig))
-    # An automated backflush through the action: 3 x (2 s on, 2 s off).
-    rig.plug.machine = 2.0
-    await rig.plug.publish()
+    # An automated backflush through the action: 3 x (2 s on, 2 s off); the machine idles.
     rig.drain()
     await rig.call(
         DOMAIN,
@@ -311,9 +309,9 @@ async def scenario_replay(workdir: Path, pids: Path, rng: random.Random) -> dict
     """See the module docstring."""
     del rng
     rig = Rig(HassProcess(workdir, free_port(), pids), options=MAINTENANCE_OPTIONS)
-    plug = Plug(rig)
-    recorder = Recorder(rig)
     trace = ShotTrace.cut(TRACE, **MORNING)  # type: ignore[arg-type]
+    plug = Plug(rig, trace.samples[0][1])
+    recorder = Recorder(rig)
     try:
         recorder.step("start", seconds=round(await rig.start(), 2))
         recorder.step("before", **await _snapshot(rig))
@@ -360,9 +358,9 @@ async def scenario_kill_event(
 ) -> dict[str, Any]:
     """See the module docstring."""
     rig = Rig(HassProcess(workdir, free_port(), pids))
-    Plug(rig)
-    recorder = Recorder(rig)
     shot = ShotTrace.cut(TRACE, **SHOT)  # type: ignore[arg-type]
+    Plug(rig, shot.samples[0][1])
+    recorder = Recorder(rig)
     try:
         recorder.step("start", seconds=round(await rig.start(), 2))
         if with_backflush:
@@ -380,10 +378,10 @@ async def scenario_kill_event(
 async def scenario_kill_midshot(workdir: Path, pids: Path, rng: random.Random) -> dict[str, Any]:
     """See the module docstring."""
     rig = Rig(HassProcess(workdir, free_port(), pids))
-    Plug(rig)
-    recorder = Recorder(rig)
     morning = ShotTrace.cut(TRACE, **MORNING)  # type: ignore[arg-type]
     late = ShotTrace.cut(TRACE, **LATE_SHOT)  # type: ignore[arg-type]
+    Plug(rig, morning.samples[0][1])
+    recorder = Recorder(rig)
     try:
         recorder.step("start", seconds=round(await rig.start(), 2))
         # The morning: its first shot is counted, the kill comes inside the second one.

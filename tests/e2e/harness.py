@@ -329,7 +329,9 @@ class Rig:
     async def _provision(self) -> str:
         """Add Espresso Care through its config flow, then its options flow, over REST."""
         assert self.session is not None
-        await self.post_state(POWER_SENSOR, "0.0", POWER_ATTRIBUTES)
+        # The config flow wants the power sensor to exist: the plug's first reading.
+        watts = 0.0 if self.plug is None else self.plug.reading
+        await self.post_state(POWER_SENSOR, str(watts), POWER_ATTRIBUTES)
         desired = {
             "name": MACHINE,
             "power_sensor": POWER_SENSOR,
@@ -356,6 +358,7 @@ class Rig:
                 {"handler": entry_id},
                 desired,
                 "options flow",
+                {"init": "settings"},
             )
             if result["type"] != "create_entry":
                 raise ProvisionError(f"the options flow ended with {result}")
@@ -495,10 +498,10 @@ class Plug:
     pump's ``PUMP_WATTS`` come on top, as when the relay switches a vibration pump.
     """
 
-    def __init__(self, rig: Rig) -> None:
-        """Attach to a rig; the relay's changes move the reading."""
+    def __init__(self, rig: Rig, machine: float) -> None:
+        """Attach to a rig, the machine drawing ``machine`` W; the relay's changes move it."""
         self.rig = rig
-        self.machine = 0.0
+        self.machine = machine
         self.relay_on = False
         self.posted: list[tuple[float, float]] = []
         """(Home Assistant's last_updated, watts) of every reading it took."""
