@@ -17,6 +17,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, STATE_OFF, STATE_ON
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
@@ -25,7 +26,6 @@ from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
     async_fire_time_changed,
-    async_get_persistent_notifications,
 )
 
 from custom_components.espresso_care.const import (
@@ -61,7 +61,7 @@ TOTAL = "sensor.espresso_machine_total_shots"
 ARM = "button.espresso_machine_arm_backflush"
 KEY = storage_key(ENTRY_ID)
 START = datetime(2026, 5, 4, 8, 0, 0, tzinfo=dt_util.UTC)
-LIFT_NOTIFICATION = f"{DOMAIN}_{ENTRY_ID}_lift_brew_lever"
+LIFT_ISSUE = f"{ENTRY_ID}_lift_brew_lever"
 
 
 @dataclass
@@ -942,16 +942,20 @@ async def test_machine_power_lift_brew_lever(
     await _wait(hass, freezer, 10)
     assert hass.states.get(RELAY).state == STATE_OFF
     assert finished[0].data["lift_brew_lever"] is True
-    notification = async_get_persistent_notifications(hass)[LIFT_NOTIFICATION]
-    assert notification["title"] == "Lift the brew lever of Espresso machine"
-    assert notification["message"].startswith(
-        "The automated backflush of Espresso machine ended and left the machine switched off"
+    # A repair issue Home Assistant translates itself, not fixable, kept across restarts.
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, LIFT_ISSUE)
+    assert issue is not None
+    assert (issue.translation_key, issue.is_fixable, issue.is_persistent) == (
+        "lift_brew_lever",
+        False,
+        True,
     )
+    assert issue.translation_placeholders == {"name": "Espresso machine"}
     await _start(hass)
-    assert LIFT_NOTIFICATION not in async_get_persistent_notifications(hass)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, LIFT_ISSUE) is None
     await _stop(hass)
     assert aborted[0].data["lift_brew_lever"] is True
-    assert LIFT_NOTIFICATION in async_get_persistent_notifications(hass)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, LIFT_ISSUE) is not None
     assert hass.states.get(RELAY).state == STATE_OFF
 
 

@@ -34,7 +34,6 @@ import logging
 import math
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.components import persistent_notification
 from homeassistant.const import (
     ATTR_ENTITY_ID,
     ATTR_UNIT_OF_MEASUREMENT,
@@ -57,7 +56,6 @@ from homeassistant.core import (
     split_entity_id,
 )
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import translation
 from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
     async_track_state_change_event,
@@ -103,6 +101,7 @@ from .engine.backflush import (
     SwitchOn,
 )
 from .engine.units import to_watts
+from .repairs import async_create_lift_brew_lever_issue, async_delete_lift_brew_lever_issue
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -391,7 +390,7 @@ class BackflushRunner:
         """Start a routine: persist it as running, pause shot detection, switch on."""
         self.check_can_start()
         self.armed_until = None
-        persistent_notification.async_dismiss(self.hass, self._notification_id)
+        async_delete_lift_brew_lever_issue(self.hass, self.entry.entry_id)
         # Our own context: a switch-off in another one during an on-period came from elsewhere.
         self._context = Context(
             user_id=None if context is None else context.user_id,
@@ -664,7 +663,7 @@ class BackflushRunner:
         }
         if self.machine_power:
             data[ATTR_LIFT_BREW_LEVER] = True
-            await self._async_notify_lift_brew_lever()
+            async_create_lift_brew_lever_issue(self.hass, self.entry)
         if isinstance(command, Aborted):
             data[ATTR_REASON] = command.reason.value
             _LOGGER.info("Backflush of %s aborted: %s", self.entry.title, command.reason)
@@ -675,24 +674,6 @@ class BackflushRunner:
             await self._hooks.on_finished(command.task)
         self.coordinator.async_set_updated_data(None)
         await self._hooks.save()
-
-    @property
-    def _notification_id(self) -> str:
-        return f"{DOMAIN}_{self.entry.entry_id}_lift_brew_lever"
-
-    async def _async_notify_lift_brew_lever(self) -> None:
-        """Tell the user (in their language) to lift the brew lever (``machine_power``)."""
-        translations = await translation.async_get_translations(
-            self.hass, self.hass.config.language, "exceptions", {DOMAIN}
-        )
-        prefix = f"component.{DOMAIN}.exceptions.backflush_lift_brew_lever"
-        placeholders = {"name": self.entry.title}
-        persistent_notification.async_create(
-            self.hass,
-            translations.get(f"{prefix}.message", "").format(**placeholders),
-            title=translations.get(f"{prefix}_title.message", "").format(**placeholders),
-            notification_id=self._notification_id,
-        )
 
     def _event_base(self) -> dict[str, Any]:
         return {

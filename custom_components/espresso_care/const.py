@@ -122,6 +122,8 @@ RECENT_EVENTS: Final = 20
 # Repair issues (issue_id is f"{entry_id}_{key}").
 ISSUE_POWER_SENSOR_MISSING: Final = "power_sensor_missing"
 ISSUE_BACKFLUSH_SWITCH_MISSING: Final = "backflush_switch_missing"
+# A routine with switch_role machine_power ended: the brew lever is still engaged.
+ISSUE_LIFT_BREW_LEVER: Final = "lift_brew_lever"
 ISSUE_STORAGE_CORRUPT: Final = "storage_corrupt"
 
 # Automated backflush.

@@ -22,6 +22,7 @@ from .const import (
     CONF_POWER_SENSOR,
     DOMAIN,
     ISSUE_BACKFLUSH_SWITCH_MISSING,
+    ISSUE_LIFT_BREW_LEVER,
     ISSUE_POWER_SENSOR_MISSING,
     ISSUE_STORAGE_CORRUPT,
 )
@@ -35,7 +36,7 @@ ISSUE_OPTIONS = {
     ISSUE_POWER_SENSOR_MISSING: CONF_POWER_SENSOR,
     ISSUE_BACKFLUSH_SWITCH_MISSING: CONF_BACKFLUSH_SWITCH,
 }
-ISSUE_KEYS = (*ISSUE_OPTIONS, ISSUE_STORAGE_CORRUPT)
+ISSUE_KEYS = (*ISSUE_OPTIONS, ISSUE_STORAGE_CORRUPT, ISSUE_LIFT_BREW_LEVER)
 """Every repair issue a config entry can have."""
 
 
@@ -89,6 +90,31 @@ def async_create_storage_issue(
 def async_delete_storage_issue(hass: HomeAssistant, entry_id: str) -> None:
     """Clear the issue of unreadable stored data (the data was read)."""
     ir.async_delete_issue(hass, DOMAIN, issue_id(entry_id, ISSUE_STORAGE_CORRUPT))
+
+
+@callback
+def async_create_lift_brew_lever_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Remind the user to lift the brew lever before switching the machine on.
+
+    Not fixable (the user acts on the machine), kept across restarts; cleared by the next
+    routine. Home Assistant shows it in the user's language.
+    """
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id(entry.entry_id, ISSUE_LIFT_BREW_LEVER),
+        is_fixable=False,
+        is_persistent=True,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=ISSUE_LIFT_BREW_LEVER,
+        translation_placeholders={"name": entry.title},
+    )
+
+
+@callback
+def async_delete_lift_brew_lever_issue(hass: HomeAssistant, entry_id: str) -> None:
+    """Clear the brew lever reminder (a routine starts)."""
+    ir.async_delete_issue(hass, DOMAIN, issue_id(entry_id, ISSUE_LIFT_BREW_LEVER))
 
 
 @callback
