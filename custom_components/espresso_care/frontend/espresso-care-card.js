@@ -71,7 +71,7 @@ const TEXTS = {
     no_machine: "No Espresso Care machine found. Set up the integration, or choose a machine in the card's settings.",
     editor_device: "Machine",
     editor_title: "Title (optional)",
-    seconds: "{n} s",
+    seconds: "{n}\u00a0s",
   },
   de: {
     shots_today: "Bezüge heute",
@@ -121,7 +121,7 @@ const TEXTS = {
     no_machine: "Keine Espresso-Care-Maschine gefunden. Richte die Integration ein oder wähle in den Karteneinstellungen eine Maschine.",
     editor_device: "Maschine",
     editor_title: "Titel (optional)",
-    seconds: "{n} s",
+    seconds: "{n}\u00a0s",
   },
   nl: {
     shots_today: "Shots vandaag",
@@ -171,7 +171,7 @@ const TEXTS = {
     no_machine: "Geen Espresso Care-machine gevonden. Stel de integratie in, of kies een machine in de instellingen van de kaart.",
     editor_device: "Machine",
     editor_title: "Titel (optioneel)",
-    seconds: "{n} s",
+    seconds: "{n}\u00a0s",
   },
   it: {
     shots_today: "Caffè oggi",
@@ -221,7 +221,7 @@ const TEXTS = {
     no_machine: "Nessuna macchina Espresso Care trovata. Configura l'integrazione o scegli una macchina nelle impostazioni della scheda.",
     editor_device: "Macchina",
     editor_title: "Titolo (facoltativo)",
-    seconds: "{n} s",
+    seconds: "{n}\u00a0s",
   },
   fr: {
     shots_today: "Cafés aujourd'hui",
@@ -271,7 +271,7 @@ const TEXTS = {
     no_machine: "Aucune machine Espresso Care trouvée. Configurez l'intégration ou choisissez une machine dans les réglages de la carte.",
     editor_device: "Machine",
     editor_title: "Titre (facultatif)",
-    seconds: "{n} s",
+    seconds: "{n}\u00a0s",
   },
   es: {
     shots_today: "Cafés hoy",
@@ -321,7 +321,7 @@ const TEXTS = {
     no_machine: "No se encontró ninguna máquina de Espresso Care. Configura la integración o elige una máquina en los ajustes de la tarjeta.",
     editor_device: "Máquina",
     editor_title: "Título (opcional)",
-    seconds: "{n} s",
+    seconds: "{n}\u00a0s",
   },
 };
 
@@ -471,6 +471,8 @@ const STYLE = `
   @container (max-width: 300px) {
     .top { grid-template-columns: 1fr; justify-items: center; }
     .counters { justify-content: center; text-align: center; }
+    .chip { width: 100%; box-sizing: border-box; display: grid; grid-template-columns: auto 1fr; gap: 0 8px; border-radius: 12px; }
+    .chip .status { grid-column: 2; color: var(--ec-muted); }
   }
 `;
 
