@@ -3,15 +3,19 @@ VENV := .venv
 PY := $(VENV)/bin/python
 COMPONENT := custom_components/espresso_care
 
-.PHONY: all venv test lint typecheck pytest bench demo clean
+.PHONY: all venv browser-deps test lint typecheck pytest bench demo screenshots clean
 
 all: test
 
 venv:
 	@bash scripts/bootstrap.sh requirements_test.txt $(VENV)
 
+## browser tests: Debian's chromium (apt, where root) and the Home Assistant with its web UI (.venv-demo)
+browser-deps:
+	@bash scripts/browser_deps.sh
+
 ## make test: lint, type-check and run the whole test suite with coverage (what CI runs)
-test: venv
+test: venv browser-deps
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy $(COMPONENT)
@@ -28,6 +32,10 @@ bench: venv
 ## make demo: a real Home Assistant on http://localhost:8123 with a simulated espresso machine plug
 demo:
 	@bash scripts/demo.sh
+
+## make screenshots: the README's screenshots of the dashboard card (docs/card-*.png), from the browser test
+screenshots: venv browser-deps
+	ESPRESSO_CARE_SCREENSHOTS=docs $(VENV)/bin/pytest tests/browser -m browser -q --no-cov
 
 clean:
 	rm -rf $(VENV) .venv-demo .mypy_cache .ruff_cache .coverage htmlcov

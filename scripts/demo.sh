@@ -30,17 +30,7 @@ if ! [[ $DEMO_SPEED =~ ^[0-9]+([.][0-9]+)?$ ]] || ! awk -v s="$DEMO_SPEED" 'BEGI
 fi
 
 # 1. Python >= 3.13.2 and Home Assistant with what the demo's integrations need.
-bash scripts/bootstrap.sh requirements_demo.txt "$venv"
-constraints=$("$venv/bin/python" -c \
-    'import homeassistant, pathlib; print(pathlib.Path(homeassistant.__file__).parent / "package_constraints.txt")')
-stamp="$venv/.constraints.sha256"
-want=$(cat requirements_demo.txt "$constraints" | sha256sum | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    log "checking the demo requirements against Home Assistant's package constraints"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        -c "$constraints" -r requirements_demo.txt
-    echo "$want" > "$stamp"
-fi
+bash scripts/demo_venv.sh "$venv"
 
 # 2. The configuration directory.
 if [ "${DEMO_RESET:-0}" = 1 ]; then
