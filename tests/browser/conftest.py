@@ -22,7 +22,6 @@ import os
 from pathlib import Path
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,8 @@ import urllib.request
 
 import pytest
 import pytest_socket
+
+from tests.e2e.harness import free_port
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -55,6 +56,9 @@ T = TypeVar("T")
 
 
 def _load_provision() -> Any:
+    """scripts/demo_provision.py, which imports its neighbour hass_api as a top-level module."""
+    if str(REPO / "scripts") not in sys.path:
+        sys.path.append(str(REPO / "scripts"))
     spec = importlib.util.spec_from_file_location(
         "demo_provision", REPO / "scripts" / "demo_provision.py"
     )
@@ -81,14 +85,6 @@ def missing() -> str | None:
     if not (DEMO_VENV / "bin" / "hass").exists():
         return f"{DEMO_VENV} (Home Assistant with its frontend) is missing: `make test` builds it"
     return None
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now (never 8123)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 @dataclass
@@ -230,7 +226,9 @@ async def _provision(base: str, config: Path, pid: int) -> tuple[str, str, list[
 
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session:
         await provision.wait_for_api(session, base, pid)
-        token = await provision.create_owner(session, base)
+        token = await provision.create_owner(
+            session, base, "Demo", provision.USERNAME, provision.PASSWORD
+        )
         headers = {"Authorization": f"Bearer {token}"}
         async with aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=120), headers=headers
@@ -245,52 +243,62 @@ async def _provision(base: str, config: Path, pid: int) -> tuple[str, str, list[
         async with session.ws_connect(ws_url) as connection:
             ws = provision.Websocket(connection)
             await ws.login(token)
-            await _seed_history(ws, config, entry_id)
-            registry = await ws.call("config/entity_registry/list")
-            long_lived = await ws.call(
-                "auth/long_lived_access_token", client_name="browser test", lifespan=1
-            )
-            await ws.call(
-                "lovelace/dashboards/create",
-                url_path=DASHBOARD,
-                title="Espresso card",
-                icon="mdi:coffee",
-                show_in_sidebar=True,
-                require_admin=False,
-                mode="storage",
-            )
-            await ws.call(
-                "lovelace/config/save",
-                url_path=DASHBOARD,
-                config={
-                    "views": [
-                        {
-                            "title": "Card",
-                            "path": "card",
-                            "cards": [{"type": "custom:espresso-care-card"}],
-                        },
-                        # A sections view: the card at half and at full section width.
-                        {
-                            "title": "Sections",
-                            "path": "sections",
-                            "type": "sections",
-                            "max_columns": 2,
-                            "sections": [
-                                {
-                                    "type": "grid",
-                                    "cards": [
-                                        {
-                                            "type": "custom:espresso-care-card",
-                                            "grid_options": {"columns": 6},
-                                        },
-                                        {"type": "custom:espresso-care-card"},
-                                    ],
-                                }
-                            ],
-                        },
-                    ]
+            try:
+                return await _seed_and_show(ws, config, entry_id)
+            finally:
+                await ws.close()
+
+
+async def _seed_and_show(
+    ws: Any, config: Path, entry_id: str
+) -> tuple[str, str, list[dict[str, Any]]]:
+    """The machine's history, a long-lived token and the test dashboard (over ``ws``)."""
+    await _seed_history(ws, config, entry_id)
+    registry = await ws.call("config/entity_registry/list")
+    long_lived = await ws.call(
+        "auth/long_lived_access_token", client_name="browser test", lifespan=1
+    )
+    await ws.call(
+        "lovelace/dashboards/create",
+        url_path=DASHBOARD,
+        title="Espresso card",
+        icon="mdi:coffee",
+        show_in_sidebar=True,
+        require_admin=False,
+        mode="storage",
+    )
+    await ws.call(
+        "lovelace/config/save",
+        url_path=DASHBOARD,
+        config={
+            "views": [
+                {
+                    "title": "Card",
+                    "path": "card",
+                    "cards": [{"type": "custom:espresso-care-card"}],
                 },
-            )
+                # A sections view: the card at half and at full section width.
+                {
+                    "title": "Sections",
+                    "path": "sections",
+                    "type": "sections",
+                    "max_columns": 2,
+                    "sections": [
+                        {
+                            "type": "grid",
+                            "cards": [
+                                {
+                                    "type": "custom:espresso-care-card",
+                                    "grid_options": {"columns": 6},
+                                },
+                                {"type": "custom:espresso-care-card"},
+                            ],
+                        }
+                    ],
+                },
+            ]
+        },
+    )
     return str(long_lived), str(entry_id), registry
 
 

@@ -289,7 +289,7 @@ def test_backflush_through_the_confirmation(
     assert ha.wait_for(switch, lambda s: s["state"] == "on")["state"] == "on"
     progress = ha.wait_for(
         ha.entities["backflush_progress"],
-        lambda s: s["attributes"]["state"] == "running" and int(s["state"]) > 0,
+        lambda s: s["attributes"]["routine"] == "running" and int(s["state"]) > 0,
     )
 
     def shows_progress(page: Page) -> None:

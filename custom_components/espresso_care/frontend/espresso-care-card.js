@@ -820,7 +820,7 @@ class EspressoCareCard extends HTMLElement {
     if (!box) return;
     const progress = this._state("sensor.backflush_progress");
     const attrs = progress?.attributes || {};
-    const running = attrs.state === "running" || this._state("switch.backflush")?.state === "on";
+    const running = attrs.routine === "running" || this._state("switch.backflush")?.state === "on";
     box.querySelector(".idle").hidden = running;
     box.querySelector(".running").hidden = !running;
     const errorBox = box.querySelector(".error");
