@@ -23,7 +23,14 @@ import time
 from typing import Any
 
 import aiohttp
-from hass_api import ProvisionError, Websocket, create_owner, log_in, onboarding_user_done, run_flow
+from hass_api import (
+    ProvisionError,
+    Websocket,
+    add_config_entry,
+    create_owner,
+    log_in,
+    onboarding_user_done,
+)
 
 USERNAME = os.environ.get("DEMO_USERNAME", "demo")
 PASSWORD = os.environ.get("DEMO_PASSWORD", "demo")
@@ -89,28 +96,10 @@ async def ensure_entry(session: aiohttp.ClientSession, base: str) -> None:
     if entries:
         print(f"[demo] Espresso Care is set up ({entries[0]['title']!r}, {entries[0]['state']})")
         return
-    result = await run_flow(
-        session,
-        f"{base}/api/config/config_entries/flow",
-        {"handler": DOMAIN, "show_advanced_options": True},
-        DESIRED,
-        "Espresso Care config flow",
+    entry = await add_config_entry(
+        session, base, DOMAIN, DESIRED, options_menus={"init": "settings"}
     )
-    if result["type"] != "create_entry":
-        raise ProvisionError(f"Espresso Care config flow ended with {result}")
-    entry_id = result["result"]["entry_id"]
-    print(f"[demo] created the Espresso Care entry {result['title']!r}")
-    result = await run_flow(
-        session,
-        f"{base}/api/config/config_entries/options/flow",
-        {"handler": entry_id},
-        DESIRED,
-        "Espresso Care options flow",
-        {"init": "settings"},
-    )
-    if result["type"] != "create_entry":
-        raise ProvisionError(f"Espresso Care options flow ended with {result}")
-    print("[demo] set the maintenance intervals of the demo")
+    print(f"[demo] created the Espresso Care entry {entry['title']!r} with the demo's settings")
 
 
 async def ensure_long_lived_token(

@@ -151,6 +151,42 @@ async def run_flow(
     raise ProvisionError(f"{where}: the flow did not end after 10 steps")
 
 
+async def add_config_entry(
+    session: aiohttp.ClientSession,
+    base: str,
+    handler: str,
+    desired: Mapping[str, Any],
+    *,
+    options_menus: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Add an entry through its config flow, then (``options_menus`` given) its options flow.
+
+    Both are answered from ``desired`` (see :func:`answer_form`); returns the created entry.
+    """
+    result = await run_flow(
+        session,
+        f"{base}/api/config/config_entries/flow",
+        {"handler": handler, "show_advanced_options": True},
+        desired,
+        f"{handler} config flow",
+    )
+    if result["type"] != "create_entry":
+        raise ProvisionError(f"the {handler} config flow ended with {result}")
+    entry: dict[str, Any] = result["result"]
+    if options_menus is not None:
+        result = await run_flow(
+            session,
+            f"{base}/api/config/config_entries/options/flow",
+            {"handler": entry["entry_id"]},
+            desired,
+            f"{handler} options flow",
+            options_menus,
+        )
+        if result["type"] != "create_entry":
+            raise ProvisionError(f"the {handler} options flow ended with {result}")
+    return entry
+
+
 class Websocket:
     """Home Assistant's websocket API: commands, and subscriptions delivered to queues.
 

@@ -33,10 +33,10 @@ import aiohttp
 from scripts.hass_api import (
     ProvisionError,
     Websocket,
+    add_config_entry,
     create_owner,
     log_in,
     onboarding_user_done,
-    run_flow,
 )
 from scripts.traces import load_trace
 
@@ -340,29 +340,14 @@ class Rig:
             "switch_role": "pump",
             **self.options,
         }
-        base = self.hass.base
-        result = await run_flow(
+        entry = await add_config_entry(
             self.session,
-            f"{base}/api/config/config_entries/flow",
-            {"handler": DOMAIN, "show_advanced_options": False},
+            self.hass.base,
+            DOMAIN,
             desired,
-            "config flow",
+            options_menus={"init": "settings"} if self.options else None,
         )
-        if result["type"] != "create_entry":
-            raise ProvisionError(f"the config flow ended with {result}")
-        entry_id = str(result["result"]["entry_id"])
-        if self.options:
-            result = await run_flow(
-                self.session,
-                f"{base}/api/config/config_entries/options/flow",
-                {"handler": entry_id},
-                desired,
-                "options flow",
-                {"init": "settings"},
-            )
-            if result["type"] != "create_entry":
-                raise ProvisionError(f"the options flow ended with {result}")
-        return entry_id
+        return str(entry["entry_id"])
 
     async def _forward(self, queue: asyncio.Queue[dict[str, Any]], start: int) -> None:
         while True:
