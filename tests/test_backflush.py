@@ -14,8 +14,13 @@ from typing import TYPE_CHECKING, Any
 from unittest.mock import patch
 
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import EVENT_HOMEASSISTANT_STOP, STATE_OFF, STATE_ON
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.const import (
+    EVENT_HOMEASSISTANT_STARTED,
+    EVENT_HOMEASSISTANT_STOP,
+    STATE_OFF,
+    STATE_ON,
+)
+from homeassistant.core import CoreState, Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_state_change_event
@@ -1163,3 +1168,355 @@ async def test_progress_after_restart_of_an_aborted_routine(
     await hass.async_block_till_done()
     state = hass.states.get(PROGRESS)
     assert (state.state, state.attributes["routine"]) == (reached, "aborted")
+
+
+# ------------------------------------------------------------------ issue 10: the relay ends off
+
+RELAY_ISSUE = f"{ENTRY_ID}_backflush_relay_may_be_on"
+SWITCH_ERRORS = [
+    ConnectionError("plug offline"),
+    OSError(113, "No route to host"),
+    RuntimeError("integration bug"),
+    HomeAssistantError("relay offline"),
+]
+
+
+@dataclass
+class FlakySwitch:
+    """Wraps the runner's switch calls: the calls made, and which of them fail or are ignored.
+
+    ``fail_off``/``fail_on`` raise ``error`` on the next so many off/on calls; ``ignore_off``
+    makes the next so many off calls return without switching (a relay that does not obey).
+    """
+
+    runner: Any
+    error: BaseException = field(default_factory=lambda: HomeAssistantError("relay offline"))
+    fail_off: int = 0
+    fail_on: int = 0
+    ignore_off: int = 0
+    calls: list[bool] = field(default_factory=list)
+
+    async def __call__(self, on: bool, context: Any = None) -> None:
+        """Switch, fail or ignore."""
+        self.calls.append(on)
+        if on and self.fail_on:
+            self.fail_on -= 1
+            raise self.error
+        if not on and self.fail_off:
+            self.fail_off -= 1
+            raise self.error
+        if not on and self.ignore_off:
+            self.ignore_off -= 1
+            return
+        await self.real(on, context)
+
+    def __post_init__(self) -> None:
+        self.real = self.runner.async_turn_switch
+
+
+def _runner(hass: HomeAssistant) -> Any:
+    return hass.config_entries.async_get_entry(ENTRY_ID).runtime_data.backflush
+
+
+def _relay_issue(hass: HomeAssistant) -> ir.IssueEntry | None:
+    return ir.async_get(hass).async_get_issue(DOMAIN, RELAY_ISSUE)
+
+
+@pytest.mark.parametrize("error", SWITCH_ERRORS, ids=lambda err: type(err).__name__)
+@pytest.mark.usefixtures("machine")
+async def test_off_raising_any_error_aborts_and_retries(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, error: BaseException
+) -> None:
+    """Off raises (any error): the routine aborts, ends, detection resumes, off is retried."""
+    runner = _runner(hass)
+    switch = FlakySwitch(runner, error, fail_off=4)
+    aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
+    with patch.object(runner, "async_turn_switch", switch):
+        await _start(hass, cycles=3)
+        await _wait(hass, freezer, 10)
+        # The off of the first on-period failed twice: abort, whose off fails twice too.
+        assert switch.calls == [True, False, False, False, False]
+        assert [event.data["reason"] for event in aborted] == ["switch_unavailable"]
+        assert not hass.config_entries.async_get_entry(ENTRY_ID).runtime_data.shots.detector.paused
+        assert hass.states.get(MACHINE_STATE).state != "backflushing"
+        assert hass.states.get(RELAY).state == STATE_ON
+        assert runner.off_pending
+        assert _relay_issue(hass) is not None
+        assert runner.as_diagnostics()["timer_armed"] is False
+        await _wait(hass, freezer, 6)  # the first retry, 5 s later, goes through
+    assert hass.states.get(RELAY).state == STATE_OFF
+    assert switch.calls == [True, False, False, False, False, False]
+    assert not runner.off_pending
+    assert _relay_issue(hass) is None
+    assert len(aborted) == 1
+
+
+@pytest.mark.parametrize("error", SWITCH_ERRORS, ids=lambda err: type(err).__name__)
+@pytest.mark.usefixtures("machine")
+async def test_later_on_raising_any_error_aborts(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, error: BaseException
+) -> None:
+    """A later on raises (any error): abort, off, no timer, never switched on again."""
+    runner = _runner(hass)
+    aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
+    await _start(hass, cycles=3)
+    switch = FlakySwitch(runner, error, fail_on=1)
+    with patch.object(runner, "async_turn_switch", switch):
+        await _wait(hass, freezer, 25)
+        await _wait(hass, freezer, 120)
+    assert switch.calls == [False, True, False]
+    assert [event.data["reason"] for event in aborted] == ["switch_unavailable"]
+    assert not runner.running
+    assert runner.as_diagnostics()["timer_armed"] is False
+    assert hass.states.get(RELAY).state == STATE_OFF
+    assert runner.last_error
+
+
+@pytest.mark.parametrize("error", SWITCH_ERRORS, ids=lambda err: type(err).__name__)
+@pytest.mark.usefixtures("machine")
+async def test_first_on_raising_any_error_leaves_nothing_running(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, error: BaseException
+) -> None:
+    """The very first on raises (any error): a translated error, no routine left cycling."""
+    runner = _runner(hass)
+    switch = FlakySwitch(runner, error, fail_on=1)
+    aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
+    with patch.object(runner, "async_turn_switch", switch):
+        with pytest.raises(HomeAssistantError) as err:
+            await _start(hass)
+        assert type(err.value) is HomeAssistantError
+        assert err.value.translation_key == "backflush_switch_failed"
+        await _wait(hass, freezer, 120)
+    assert switch.calls == [True, False]
+    assert [event.data["reason"] for event in aborted] == ["switch_unavailable"]
+    assert not runner.running
+    assert runner.as_diagnostics()["timer_armed"] is False
+    assert not hass.config_entries.async_get_entry(ENTRY_ID).runtime_data.shots.detector.paused
+    assert hass.states.get(RELAY).state == STATE_OFF
+
+
+@pytest.mark.parametrize("error", SWITCH_ERRORS, ids=lambda err: type(err).__name__)
+@pytest.mark.usefixtures("machine")
+async def test_stop_never_raises_a_raw_error(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, error: BaseException
+) -> None:
+    """stop_backflush while off raises: no error reaches the caller; off follows later."""
+    runner = _runner(hass)
+    aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
+    await _start(hass)
+    await _wait(hass, freezer, 3)
+    switch = FlakySwitch(runner, error, fail_off=3)
+    with patch.object(runner, "async_turn_switch", switch):
+        await _stop(hass)
+        assert [event.data["reason"] for event in aborted] == ["stopped"]
+        assert hass.states.get(RELAY).state == STATE_ON
+        assert _relay_issue(hass) is not None
+        await _stop(hass)  # stopping again: off is sent again, still no error
+        await _wait(hass, freezer, 30)
+    assert hass.states.get(RELAY).state == STATE_OFF
+    assert _relay_issue(hass) is None
+    assert len(aborted) == 1
+
+
+@pytest.mark.usefixtures("machine")
+async def test_final_off_failing_twice_is_an_abort_retried_until_off(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Hole 2: the last off fails twice while the switch reports on: never "finished".
+
+    The end is an abort, the task is not marked done, a repair issue says the relay may be
+    on, and off is retried with a backoff for as long as the switch is not off.
+    """
+    runner = _runner(hass)
+    switch = FlakySwitch(runner, fail_off=6)
+    finished = async_capture_events(hass, EVENT_BACKFLUSH_FINISHED)
+    aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
+    done = async_capture_events(hass, EVENT_MAINTENANCE_DONE)
+    with patch.object(runner, "async_turn_switch", switch):
+        await _start(hass, cycles=1)
+        await _wait(hass, freezer, 10)
+        assert switch.calls == [True, False, False]
+        assert not finished
+        assert [event.data["reason"] for event in aborted] == ["switch_unavailable"]
+        assert not done
+        assert hass.states.get(PROGRESS).attributes["routine"] == "aborted"
+        issue = _relay_issue(hass)
+        assert issue is not None
+        assert issue.severity is ir.IssueSeverity.CRITICAL
+        assert issue.translation_placeholders == {"name": "Espresso machine", "entity_id": RELAY}
+        # Retried after 5, 10, 20 s (each try sends off twice): the relay stays on meanwhile.
+        await _wait(hass, freezer, 5)
+        assert switch.calls.count(False) == 4
+        await _wait(hass, freezer, 10)
+        assert switch.calls.count(False) == 6
+        assert hass.states.get(RELAY).state == STATE_ON
+        await _wait(hass, freezer, 20)
+        assert switch.calls.count(False) == 7
+    assert hass.states.get(RELAY).state == STATE_OFF
+    assert _relay_issue(hass) is None
+    assert not runner.off_pending
+    assert not finished
+    assert not done
+    await _wait(hass, freezer, 300)
+    assert switch.calls.count(False) == 7
+
+
+@pytest.mark.usefixtures("machine")
+async def test_switch_ignoring_off_is_an_abort_retried_until_off(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """The last off goes through but the switch keeps reporting on: abort after 30 s, retry."""
+    runner = _runner(hass)
+    switch = FlakySwitch(runner, ignore_off=5)
+    finished = async_capture_events(hass, EVENT_BACKFLUSH_FINISHED)
+    aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
+    with patch.object(runner, "async_turn_switch", switch):
+        await _start(hass, cycles=1)
+        await _wait(hass, freezer, 10)
+        assert hass.states.get(RELAY).state == STATE_ON
+        assert not aborted
+        assert not finished
+        with pytest.raises(ServiceValidationError) as err:
+            await _start(hass)  # still ending: nothing new starts
+        assert err.value.translation_key == "backflush_already_running"
+        await _wait(hass, freezer, 30)
+        assert [event.data["reason"] for event in aborted] == ["switch_unavailable"]
+        assert _relay_issue(hass) is not None
+        # Off keeps being sent while the switch reports on: after 5, 10, 20, 40, 60 s.
+        await _wait(hass, freezer, 140)
+    assert switch.calls.count(False) == 6
+    assert hass.states.get(RELAY).state == STATE_OFF
+    assert _relay_issue(hass) is None
+    assert not finished
+
+
+@pytest.mark.parametrize("switch_entity", [TEMPLATE_SWITCH])
+@pytest.mark.usefixtures("machine")
+async def test_switch_confirming_off_late_still_finishes(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """A switch that reports off a few seconds after the last off: finished, task done."""
+    runner = _runner(hass)
+    finished = async_capture_events(hass, EVENT_BACKFLUSH_FINISHED)
+    done = async_capture_events(hass, EVENT_MAINTENANCE_DONE)
+    real = runner.async_turn_switch
+    calls: list[bool] = []
+
+    async def slow_off(on: bool, context: Any = None) -> None:
+        calls.append(on)
+        if on:
+            await real(on, context)
+        # Off: the relay reports the new state a little later.
+
+    with patch.object(runner, "async_turn_switch", slow_off):
+        await _start(hass, cycles=1)
+        await _wait(hass, freezer, 10)
+        assert not finished
+        await _toggle(hass, freezer, BACKING, on=False)
+        await _wait(hass, freezer, 2)
+    assert [event.data["task"] for event in finished] == ["backflush"]
+    assert len(done) == 1
+    assert _relay_issue(hass) is None
+    assert not runner.off_pending
+
+
+@pytest.mark.usefixtures("power_sensor")
+async def test_restart_with_input_boolean_loading_after_us(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Hole 3: at start-up input_boolean loads after us, adding its entity before turn_off.
+
+    The off waits for input_boolean's turn_off, and the relay ends off; the abort is reported.
+    """
+    freezer.move_to(START)
+    hass.set_state(CoreState.starting)
+    hass_storage[KEY] = stored_data(
+        {"total_shots": 3, "backflush_run": {"state": "running", "started_at": START.timestamp()}}
+    )
+    aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert not aborted  # waiting for the switch's integration
+    assert await async_setup_component(
+        hass, "input_boolean", {"input_boolean": {"pump_relay": {"initial": True}}}
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get(RELAY).state == STATE_OFF
+    assert [event.data["reason"] for event in aborted] == ["restart"]
+    assert _stored_run(hass_storage)["off_pending"] is False
+    assert _relay_issue(hass) is None
+    hass.set_state(CoreState.running)
+
+
+@pytest.mark.usefixtures("power_sensor")
+async def test_restart_off_retried_until_confirmed(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """After a restart the switch's turn_off never comes: at start-up off is tried, retried."""
+    freezer.move_to(START)
+    hass.set_state(CoreState.starting)
+    hass_storage[KEY] = stored_data({"backflush_run": {"state": "running"}})
+    aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    # Home Assistant started without input_boolean's actions: off fails, the end is reported.
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await hass.async_block_till_done()
+    assert [event.data["reason"] for event in aborted] == ["restart"]
+    assert _relay_issue(hass) is not None
+    # input_boolean comes later (a slow integration): the next retry turns the relay off.
+    assert await async_setup_component(
+        hass, "input_boolean", {"input_boolean": {"pump_relay": {"initial": True}}}
+    )
+    await hass.async_block_till_done()
+    await _wait(hass, freezer, 10)
+    assert hass.states.get(RELAY).state == STATE_OFF
+    assert _relay_issue(hass) is None
+    assert not _runner(hass).off_pending
+
+
+@pytest.mark.usefixtures("relays", "pump_power")
+async def test_two_machines_on_one_relay_refuse_a_second_start(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, config_entry: MockConfigEntry
+) -> None:
+    """A second machine with the same relay cannot start while the first one runs."""
+    hass.states.async_set(POWER_SENSOR, "1.0", POWER_ATTRIBUTES)
+    hass.states.async_set("sensor.second_plug_power", "1.0", POWER_ATTRIBUTES)
+    config_entry.add_to_hass(hass)
+    second = MockConfigEntry(
+        domain=DOMAIN,
+        title="Second machine",
+        options={**config_entry.options, "power_sensor": "sensor.second_plug_power"},
+    )
+    second.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)  # sets up both
+    await hass.async_block_till_done()
+    assert second.state is ConfigEntryState.LOADED
+    await _start(hass)
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, "start_backflush", {"config_entry_id": second.entry_id}, blocking=True
+        )
+    assert err.value.translation_key == "backflush_switch_in_use"
+    assert err.value.translation_placeholders["other"] == "Espresso machine"
+    await _wait(hass, freezer, 100)
+    assert hass.states.get(RELAY).state == STATE_OFF
+    # Once the first one ended, the second may run.
+    await hass.services.async_call(
+        DOMAIN, "start_backflush", {"config_entry_id": second.entry_id}, blocking=True
+    )
+    assert hass.states.get(RELAY).state == STATE_ON
+    await _stop(hass)
+    await hass.services.async_call(
+        DOMAIN, "stop_backflush", {"config_entry_id": second.entry_id}, blocking=True
+    )
+    assert hass.states.get(RELAY).state == STATE_OFF

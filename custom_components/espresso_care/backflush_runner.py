@@ -15,11 +15,22 @@ Safety rules (all enforced here, tested in tests/test_backflush.py):
   activity (``no_pump_activity``), unload/reload and Home Assistant stopping (``unload``, the
   ``off`` awaited) and a restart that interrupted a routine (``restart``).
 - Switch commands run one at a time, in order (a lock); a queued ``on`` whose run has ended
-  meanwhile is dropped. A failed ``on`` aborts the run (``switch_unavailable``) and cancels
-  the timer; a failed ``off`` is retried once.
+  meanwhile is dropped. A switch call that raises anything (not only ``HomeAssistantError``:
+  integrations raise ``ConnectionError``, ``OSError``, ``RuntimeError``...) or hangs fails:
+  a failed ``on`` aborts the run (``switch_unavailable``) and cancels the timer; a failed
+  ``off`` is retried once at once. No error of a switch call reaches the caller raw.
 - "Off pending": after an ending, until the switch reports ``off``, the runner still
-  believes it may be on. When the switch comes back (from unavailable, or appears after a
-  restart) reporting anything but ``off``, ``off`` is sent again. The flag is persisted.
+  believes it may be on. For as long as the switch reports anything but ``off`` (``on``,
+  unavailable, not there yet), ``off`` is sent again: at once when the switch reports a new
+  state, and with a backoff (5 s up to every minute) otherwise; while it stays unconfirmed a
+  repair issue says the relay may still be on. The flag is persisted.
+- A routine only *finishes* (and marks its task done) when the switch confirmed the final
+  ``off`` (within 30 s); otherwise it is reported as aborted (``switch_unavailable``).
+- After a restart the switch-off waits until the switch's integration registered its
+  ``turn_off`` action (``input_boolean`` adds its entities before it does) or Home Assistant
+  started, then is retried until confirmed.
+- One relay, one routine: a start is refused while another machine runs a routine with the
+  same switch.
 - With ``switch_role: machine_power`` the pump check only proves the machine drew power when
   switched on (heater and pump share the plug); the end events carry ``lift_brew_lever``.
 """
@@ -35,9 +46,12 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.const import (
+    ATTR_DOMAIN,
     ATTR_ENTITY_ID,
+    ATTR_SERVICE,
     ATTR_UNIT_OF_MEASUREMENT,
     EVENT_HOMEASSISTANT_STOP,
+    EVENT_SERVICE_REGISTERED,
     SERVICE_TURN_OFF,
     SERVICE_TURN_ON,
     STATE_OFF,
@@ -50,16 +64,20 @@ from homeassistant.core import (
     Context,
     Event,
     EventStateChangedData,
+    HassJob,
     HomeAssistant,
     State,
     callback,
     split_entity_id,
 )
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import (
+    async_call_later,
     async_track_point_in_utc_time,
     async_track_state_change_event,
 )
+from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
@@ -84,6 +102,7 @@ from .const import (
     EVENT_BACKFLUSH_FINISHED,
     EVENT_BACKFLUSH_RINSE,
     EVENT_BACKFLUSH_STARTED,
+    ISSUE_RELAY_MAY_BE_ON,
     SWITCH_ROLE_MACHINE_POWER,
 )
 from .engine.backflush import (
@@ -118,6 +137,10 @@ STORED_PROGRESS = "progress"
 ENDED_STATES = (RunState.FINISHED.value, RunState.ABORTED.value)
 SWITCH_CALL_TIMEOUT = 10
 """Seconds a switch call may take; a hanging integration must not hold the routine (or unload)."""
+OFF_CONFIRM_SECONDS = 30
+"""Seconds the switch has to report ``off`` after the final switch-off of a routine."""
+OFF_RETRY_DELAYS = (5, 10, 20, 40, 60)
+"""Seconds between the retries of a pending switch-off (the last one repeats)."""
 
 
 def state_available(state: State | None) -> bool:
@@ -209,6 +232,15 @@ class BackflushRunner:
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._context: Context | None = None
         self._shut_down = False
+        # Off retries: the pending timer, how many were sent, whether the last off raised.
+        self._unsub_retry: CALLBACK_TYPE | None = None
+        self._off_retries = 0
+        self._off_failed = False
+        # A finished routine waiting for the switch to confirm its final off.
+        self._pending_finish: Finished | None = None
+        self._unsub_confirm: CALLBACK_TYPE | None = None
+        # Until the switch can be called after a restart (its turn_off registered).
+        self._awaiting_switch = False
 
     # ------------------------------------------------------------------ state
 
@@ -216,6 +248,11 @@ class BackflushRunner:
     def running(self) -> bool:
         """Whether a routine runs (the switch may be on)."""
         return self.run is not None and self.run.running
+
+    @property
+    def busy(self) -> bool:
+        """Whether a routine runs or its end still waits for the switch to confirm off."""
+        return self.running or self._pending_finish is not None
 
     @property
     def machine_power(self) -> bool:
@@ -301,6 +338,7 @@ class BackflushRunner:
             "require_arming": self.require_arming,
             "armed_until": None if self.armed_until is None else self.armed_until.isoformat(),
             "off_pending": self.off_pending,
+            "off_retries": self._off_retries,
             "timer_armed": self._unsub_timer is not None,
             "progress": self.progress,
             "last_error": self.last_error,
@@ -323,6 +361,8 @@ class BackflushRunner:
             self.hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, self._async_hass_stopping)
         )
         entry.async_on_unload(self._cancel_timer)
+        entry.async_on_unload(self._cancel_off_retry)
+        entry.async_on_unload(self._cancel_confirm)
         if (restored := self._restored) is not None:
             self._restored = None
             self.run = restored
@@ -331,21 +371,77 @@ class BackflushRunner:
                 self.entry.title,
                 self.switch,
             )
-            commands = restored.abort(dt_util.utcnow().timestamp(), AbortReason.RESTART)
-            self._async_dispatch(commands)
+            self._async_when_switch_callable(self._async_end_restored)
         elif self.off_pending:
-            self._async_retry_off_if_needed(self.hass.states.get(self.switch))
+            self._async_when_switch_callable(
+                lambda: self._async_retry_off_if_needed(self.hass.states.get(str(self.switch)))
+            )
+
+    @callback
+    def _async_when_switch_callable(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once the switch's ``turn_off`` exists, or Home Assistant started.
+
+        At start-up the switch's integration may load after ours, and ``input_boolean`` adds
+        its entities before it registers its actions: an off sent before fails.
+        """
+        domain = split_entity_id(str(self.switch))[0]
+        if self.hass.services.has_service(domain, SERVICE_TURN_OFF):
+            action()
+            return
+        self._awaiting_switch = True
+        unsubs: list[CALLBACK_TYPE] = []
+
+        @callback
+        def ready(*_: Any) -> None:
+            if not self._awaiting_switch:
+                return
+            self._awaiting_switch = False
+            while unsubs:
+                unsubs.pop()()
+            action()
+
+        @callback
+        def registered(event_data: Mapping[str, Any]) -> bool:
+            return bool(
+                event_data[ATTR_DOMAIN] == domain and event_data[ATTR_SERVICE] == SERVICE_TURN_OFF
+            )
+
+        unsubs.append(
+            self.hass.bus.async_listen(EVENT_SERVICE_REGISTERED, ready, event_filter=registered)
+        )
+        unsubs.append(async_at_started(self.hass, ready))
+        if not self._awaiting_switch:  # started already: ready ran at once
+            while unsubs:
+                unsubs.pop()()
+            return
+
+        @callback
+        def unsubscribe() -> None:
+            self._awaiting_switch = False
+            while unsubs:
+                unsubs.pop()()
+
+        self.entry.async_on_unload(unsubscribe)
+
+    @callback
+    def _async_end_restored(self) -> None:
+        """End the routine a restart interrupted: off (retried until confirmed), abort."""
+        if self.run is not None and self.run.running:
+            self._async_dispatch(self.run.abort(dt_util.utcnow().timestamp(), AbortReason.RESTART))
 
     async def async_shutdown(self, reason: AbortReason = AbortReason.UNLOAD) -> None:
         """End a running routine and wait until the switch-off was sent (unload, stop)."""
         self._shut_down = True
         self._cancel_timer()
+        self._cancel_off_retry()
         if self.running:
             await self.async_stop(reason)
         else:
             # Wait for commands still being executed (an ending in progress).
             async with self._lock:
-                pass
+                if self._pending_finish is not None:
+                    # Not confirmed off before the entry goes: an abort, off stays pending.
+                    await self._async_resolve_pending_finish(confirmed=False)
 
     async def _async_hass_stopping(self, event: Event) -> None:
         """Home Assistant stops: end the routine and send off before it goes."""
@@ -364,8 +460,12 @@ class BackflushRunner:
         placeholders = {"name": self.entry.title}
         if self.switch is None:
             key = "backflush_no_switch"
-        elif self.running:
+        elif self.busy:
             key = "backflush_already_running"
+        elif (other := self._other_routine_on_switch()) is not None:
+            key = "backflush_switch_in_use"
+            placeholders["entity_id"] = self.switch
+            placeholders["other"] = other
         elif self._hooks.is_brewing():
             key = "backflush_brewing"
         elif not self.switch_available:
@@ -383,6 +483,16 @@ class BackflushRunner:
         raise ServiceValidationError(
             translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
         )
+
+    def _other_routine_on_switch(self) -> str | None:
+        """Name of another machine running a routine with the same switch, if any."""
+        for entry in self.hass.config_entries.async_loaded_entries(DOMAIN):
+            if entry.entry_id == self.entry.entry_id:
+                continue
+            other: BackflushRunner = entry.runtime_data.backflush
+            if other.switch == self.switch and other.busy:
+                return entry.title
+        return None
 
     async def async_start_program(
         self, program: BackflushProgram, context: Context | None = None
@@ -437,6 +547,7 @@ class BackflushRunner:
             if self.off_pending and self.switch_available:
                 async with self._lock:
                     await self._async_switch_off()
+                    self._async_follow_pending_off()
             return
         self._cancel_timer()
         commands = run.abort(dt_util.utcnow().timestamp(), reason)
@@ -496,6 +607,10 @@ class BackflushRunner:
         """
         new_state = event.data["new_state"]
         old_state = event.data["old_state"]
+        if self._awaiting_switch:
+            # A restarted routine waits for the switch's actions; its off follows then.
+            self.coordinator.async_set_updated_data(None)
+            return
         if self.running and self.run is not None:
             step = self.run.current_step
             if (
@@ -527,17 +642,31 @@ class BackflushRunner:
                 )
             self.coordinator.async_set_updated_data(None)
             return
+        if (
+            self._pending_finish is not None
+            and new_state is not None
+            and new_state.state == STATE_OFF
+        ):
+            self.entry.async_create_task(
+                self.hass, self._async_locked_resolve(confirmed=True), f"{DOMAIN} backflush end"
+            )
         self._async_retry_off_if_needed(new_state)
         self.coordinator.async_set_updated_data(None)
 
     @callback
     def _async_retry_off_if_needed(self, state: State | None) -> None:
-        """After an ending: clear the pending off once the switch reports off, else resend it."""
-        if not self.off_pending or state is None or not state_available(state):
+        """After an ending: clear the pending off once the switch reports off, else resend it.
+
+        A switch reporting ``on`` (or anything else available) gets ``off`` at once; one
+        that is unavailable or not there yet is retried with the backoff.
+        """
+        if not self.off_pending:
             return
-        if state.state == STATE_OFF:
-            self.off_pending = False
-            self._hooks.schedule_save()
+        if state is not None and state.state == STATE_OFF:
+            self._async_off_confirmed()
+            return
+        if state is None or not state_available(state):
+            self._async_schedule_off_retry()
             return
         if self._lock.locked():
             return  # an ending is being executed; it sends off itself
@@ -547,6 +676,10 @@ class BackflushRunner:
             self.entry.title,
             state.state,
         )
+        self._async_create_off_task()
+
+    @callback
+    def _async_create_off_task(self) -> None:
         self.entry.async_create_task(
             self.hass, self._async_locked_off(), f"{DOMAIN} backflush switch off"
         )
@@ -555,7 +688,85 @@ class BackflushRunner:
         async with self._lock:
             if not self.running and self.off_pending:
                 await self._async_switch_off()
+                self._async_follow_pending_off()
                 self._hooks.schedule_save()
+
+    @callback
+    def _switch_reports_off(self) -> bool:
+        state = self.hass.states.get(str(self.switch))
+        return state is not None and state.state == STATE_OFF
+
+    @callback
+    def _async_off_confirmed(self) -> None:
+        """Clear the pending off: the switch reports off."""
+        self._cancel_off_retry()
+        self._off_retries = 0
+        self._off_failed = False
+        ir.async_delete_issue(self.hass, DOMAIN, self._relay_issue_id)
+        if self.off_pending:
+            self.off_pending = False
+            if not self.running:
+                self._hooks.schedule_save()
+
+    @callback
+    def _async_follow_pending_off(self) -> None:
+        """After an off outside a routine: keep retrying until the switch reports off."""
+        if not self.off_pending or self.running:
+            return
+        if self._switch_reports_off():
+            self._async_off_confirmed()
+            return
+        if self._off_failed:
+            self._async_raise_relay_issue()
+        self._async_schedule_off_retry()
+
+    @callback
+    def _async_schedule_off_retry(self) -> None:
+        if self._unsub_retry is not None or self._shut_down or self.running:
+            return
+        delay = OFF_RETRY_DELAYS[min(self._off_retries, len(OFF_RETRY_DELAYS) - 1)]
+        self._unsub_retry = async_call_later(
+            self.hass, delay, HassJob(self._async_off_retry_due, cancel_on_shutdown=True)
+        )
+
+    @callback
+    def _cancel_off_retry(self) -> None:
+        if self._unsub_retry is not None:
+            self._unsub_retry()
+            self._unsub_retry = None
+
+    @callback
+    def _async_off_retry_due(self, _: datetime) -> None:
+        self._unsub_retry = None
+        if not self.off_pending or self.running or self._shut_down:
+            return
+        if self._switch_reports_off():
+            self._async_off_confirmed()
+            return
+        # Still not off after a while: tell the user, and send off again.
+        self._async_raise_relay_issue()
+        self._off_retries += 1
+        if self._lock.locked():
+            self._async_schedule_off_retry()
+            return
+        self._async_create_off_task()
+
+    @property
+    def _relay_issue_id(self) -> str:
+        return f"{self.entry.entry_id}_{ISSUE_RELAY_MAY_BE_ON}"
+
+    @callback
+    def _async_raise_relay_issue(self) -> None:
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            self._relay_issue_id,
+            is_fixable=False,
+            is_persistent=False,
+            severity=ir.IssueSeverity.CRITICAL,
+            translation_key=ISSUE_RELAY_MAY_BE_ON,
+            translation_placeholders={"name": self.entry.title, "entity_id": str(self.switch)},
+        )
 
     async def _async_call_switch(self, *, on: bool) -> None:
         """Turn the switch on or off; a call hanging longer than the timeout fails."""
@@ -574,24 +785,41 @@ class BackflushRunner:
             context=context,
         )
 
+    async def _async_try_switch(self, *, on: bool) -> bool:
+        """Call the switch; False (logged, kept as ``last_error``) when the call failed.
+
+        Any exception counts as a failure: the integration behind the switch may raise
+        anything, and no error of it may leave the relay on or reach the caller raw.
+        """
+        try:
+            await self._async_call_switch(on=on)
+        except Exception as err:  # noqa: BLE001 - any failure of the switch's integration
+            log = _LOGGER.warning if on or self._off_retries == 0 else _LOGGER.debug
+            log(
+                "Turning the backflush switch %s %s failed: %s",
+                self.switch,
+                "on" if on else "off",
+                repr(err),
+            )
+            self.last_error = str(err) or type(err).__name__
+            return False
+        return True
+
     async def _async_switch_off(self) -> bool:
-        """Send off (retried once); True when the call went through."""
-        for attempt in (1, 2):
-            try:
-                await self._async_call_switch(on=False)
-            except (HomeAssistantError, TimeoutError) as err:
-                _LOGGER.warning(
-                    "Turning the backflush switch %s off failed (attempt %s): %s",
-                    self.switch,
-                    attempt,
-                    err,
-                )
-                self.last_error = str(err) or type(err).__name__
-            else:
-                state = self.hass.states.get(str(self.switch))
-                self.off_pending = state is None or state.state != STATE_OFF
+        """Send off (retried once at once); True when a call went through.
+
+        ``off_pending`` stays set until the switch reports off.
+        """
+        for _ in (1, 2):
+            if await self._async_try_switch(on=False):
+                self._off_failed = False
+                if self._switch_reports_off():
+                    self._async_off_confirmed()
+                else:
+                    self.off_pending = True
                 return True
         self.off_pending = True
+        self._off_failed = True
         return False
 
     # ------------------------------------------------------------------ commands
@@ -612,17 +840,13 @@ class BackflushRunner:
 
     async def _async_execute(self, run: BackflushRun, commands: list[Command]) -> None:
         """Execute commands in order; the caller holds the lock."""
+        switched_off = True
         for command in commands:
             if isinstance(command, SwitchOn):
                 if not run.running:
                     continue  # ended while this on was queued: never switch on again
-                try:
-                    await self._async_call_switch(on=True)
-                except (HomeAssistantError, TimeoutError) as err:
-                    _LOGGER.warning(
-                        "Turning the backflush switch %s on failed; aborting: %s", self.switch, err
-                    )
-                    self.last_error = str(err) or type(err).__name__
+                self.off_pending = True
+                if not await self._async_try_switch(on=True):
                     self._cancel_timer()
                     await self._async_execute(
                         run,
@@ -648,11 +872,61 @@ class BackflushRunner:
                     {**self._event_base(), ATTR_PAUSE_SECONDS: command.pause_seconds},
                     context=self._context,
                 )
-            elif isinstance(command, Finished | Aborted):
+            elif isinstance(command, Finished):
+                if not switched_off:
+                    await self._async_ended(run.off_unconfirmed())
+                elif not self.off_pending:
+                    await self._async_ended(command)
+                else:
+                    # Finished only once the switch reports off (see _async_switch_changed).
+                    self._async_await_off_confirmation(command)
+            elif isinstance(command, Aborted):
                 await self._async_ended(command)
 
+    @callback
+    def _async_await_off_confirmation(self, command: Finished) -> None:
+        self._pending_finish = command
+        self._cancel_confirm()
+        self._unsub_confirm = async_call_later(
+            self.hass, OFF_CONFIRM_SECONDS, HassJob(self._async_confirm_timed_out)
+        )
+
+    @callback
+    def _cancel_confirm(self) -> None:
+        if self._unsub_confirm is not None:
+            self._unsub_confirm()
+            self._unsub_confirm = None
+
+    @callback
+    def _async_confirm_timed_out(self, _: datetime) -> None:
+        self._unsub_confirm = None
+        self.entry.async_create_task(
+            self.hass, self._async_locked_resolve(confirmed=False), f"{DOMAIN} backflush end"
+        )
+
+    async def _async_locked_resolve(self, *, confirmed: bool) -> None:
+        async with self._lock:
+            await self._async_resolve_pending_finish(confirmed=confirmed)
+
+    async def _async_resolve_pending_finish(self, *, confirmed: bool) -> None:
+        """Report the finish waiting for the switch: finished once off, else an abort."""
+        command, self._pending_finish = self._pending_finish, None
+        self._cancel_confirm()
+        if command is None or self.run is None:
+            return
+        if confirmed:
+            await self._async_ended(command)
+        else:
+            _LOGGER.warning(
+                "The backflush switch %s of %s did not report off after the backflush",
+                self.switch,
+                self.entry.title,
+            )
+            self._async_raise_relay_issue()
+            await self._async_ended(self.run.off_unconfirmed())
+
     async def _async_ended(self, command: Finished | Aborted) -> None:
-        """Report an ending (the switch-off was sent just before)."""
+        """Report an ending (the switch-off was sent just before); keep after a pending off."""
         self._cancel_timer()
         self._hooks.resume_detection()
         data: dict[str, Any] = {
@@ -672,6 +946,7 @@ class BackflushRunner:
             self.hass.bus.async_fire(EVENT_BACKFLUSH_FINISHED, data, context=self._context)
             # The maintenance schedule records the task as done (a clean also marks backflush).
             await self._hooks.on_finished(command.task)
+        self._async_follow_pending_off()
         self.coordinator.async_set_updated_data(None)
         await self._hooks.save()
 

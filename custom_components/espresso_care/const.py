@@ -125,6 +125,7 @@ ISSUE_BACKFLUSH_SWITCH_MISSING: Final = "backflush_switch_missing"
 # A routine with switch_role machine_power ended: the brew lever is still engaged.
 ISSUE_LIFT_BREW_LEVER: Final = "lift_brew_lever"
 ISSUE_STORAGE_CORRUPT: Final = "storage_corrupt"
+ISSUE_RELAY_MAY_BE_ON: Final = "backflush_relay_may_be_on"
 
 # Automated backflush.
 SERVICE_START_BACKFLUSH: Final = "start_backflush"

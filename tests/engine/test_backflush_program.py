@@ -640,3 +640,29 @@ def test_property_every_end_switches_off_last(
     assert switches[-1] is SwitchOff
     # never two switch-ons in a row
     assert all(not (a is SwitchOn and b is SwitchOn) for a, b in pairwise(switches))
+
+
+def test_off_unconfirmed_turns_a_finish_into_an_abort() -> None:
+    """A finished run whose final switch-off was not confirmed is reported as an abort."""
+    run = BackflushRun(BackflushProgram.build(cycles=1, on_seconds=10))
+    run.observe_power(-1, 3)
+    run.start(100)
+    run.observe_power(105, 80)
+    assert run.advance(110)[-1] == Finished(
+        at=110, task=Task.BACKFLUSH, cycles_done=1, duration_s=10
+    )
+    assert run.off_unconfirmed() == Aborted(
+        at=110,
+        task=Task.BACKFLUSH,
+        reason=AbortReason.SWITCH_UNAVAILABLE,
+        cycles_done=1,
+        duration_s=10,
+    )
+    assert run.state is RunState.ABORTED
+    assert run.end_reason is AbortReason.SWITCH_UNAVAILABLE
+    assert run.as_dict()["state"] == "aborted"
+    # Only a finished run can be turned into an abort.
+    with pytest.raises(RunStateError):
+        run.off_unconfirmed()
+    with pytest.raises(RunStateError):
+        BackflushRun(BackflushProgram.build()).off_unconfirmed()

@@ -491,6 +491,26 @@ class BackflushRun:
             self._planned_done += min(step.seconds, elapsed)
         return self._end(now, reason)
 
+    def off_unconfirmed(self) -> Aborted:
+        """Count a finished run as aborted: the relay did not confirm the final switch-off.
+
+        Returns the :class:`Aborted` (reason :attr:`AbortReason.SWITCH_UNAVAILABLE`) to report
+        instead of :class:`Finished`: a routine whose relay may still be on never finished.
+        """
+        if self._state is not RunState.FINISHED:
+            raise RunStateError(f"cannot turn a run that is {self._state} into an abort")
+        self._state = RunState.ABORTED
+        self.end_reason = AbortReason.SWITCH_UNAVAILABLE
+        started = self.started_at if self.started_at is not None else self._latest
+        ended = self.ended_at if self.ended_at is not None else self._latest
+        return Aborted(
+            at=ended,
+            task=self.program.task,
+            reason=AbortReason.SWITCH_UNAVAILABLE,
+            cycles_done=self._cycles_done,
+            duration_s=max(0.0, ended - started),
+        )
+
     def observe_power(self, ts: float, watts: float) -> None:
         """Feed a power reading of the machine (for pump supervision)."""
         if not math.isfinite(ts) or not math.isfinite(watts):
