@@ -894,6 +894,10 @@ async def test_arming_gate(hass: HomeAssistant, freezer: FrozenDateTimeFactory) 
         ),
         ({"task": "descale"}, "program_invalid_task", {"task": "descale"}),
         ({"cycles": 2.5}, "program_invalid_value", {"field": "cycles"}),
+        # Hole 7: a boolean is not 1 cycle.
+        ({"cycles": True}, "program_invalid_value", {"field": "cycles", "value": "True"}),
+        ({"on_seconds": False}, "program_invalid_value", {"field": "on_seconds"}),
+        ({"rinse_cycles": True, "task": "clean"}, "program_invalid_value", {}),
     ],
 )
 @pytest.mark.usefixtures("machine")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import (
@@ -58,12 +58,24 @@ ADJUST_SHOTS_SCHEMA = vol.Schema(
         ),
     }
 )
+
+
+def _program_number(value: Any) -> Any:
+    """Coerce a number given as text; a boolean is kept for the engine to refuse (translated).
+
+    ``vol.Coerce(float)`` alone would read ``cycles: true`` as 1 cycle.
+    """
+    if isinstance(value, bool):
+        return value
+    return vol.Coerce(float)(value)
+
+
 # Bounds are checked by the engine (BackflushProgram), which names them in translated errors.
 START_BACKFLUSH_SCHEMA = vol.Schema(
     {vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string, vol.Optional(ATTR_TASK): cv.string}
 ).extend(
     {
-        vol.Optional(field): vol.Coerce(float)
+        vol.Optional(field): _program_number
         for field in (
             ATTR_CYCLES,
             ATTR_ON_SECONDS,
