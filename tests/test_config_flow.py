@@ -352,3 +352,49 @@ async def test_options_flow_shot_limits_use_engine_bounds(
 async def test_options_flow_has_no_reconfigure_twin(hass: HomeAssistant) -> None:
     """The sources are changed in the options only (as core helpers do): no reconfigure step."""
     assert not hasattr(EspressoCareConfigFlow, "async_step_reconfigure")
+
+
+@pytest.mark.usefixtures("mock_setup_entry", "power_sensor")
+async def test_shared_backflush_switch_refused(hass: HomeAssistant) -> None:
+    """Hole 7: a switch that already runs another machine's backflush is refused in each flow."""
+    other = MockConfigEntry(
+        domain=DOMAIN,
+        title="Other",
+        options={
+            CONF_NAME: "Other",
+            CONF_POWER_SENSOR: "sensor.other_plug_power",
+            CONF_MACHINE_TYPE: "capsule",
+            CONF_BACKFLUSH_SWITCH: PLUG_SWITCH,
+            CONF_SWITCH_ROLE: "pump",
+        },
+    )
+    other.add_to_hass(hass)
+    hass.states.async_set("sensor.other_plug_power", "1.0", POWER_ATTRIBUTES)
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], USER_INPUT)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_BACKFLUSH_SWITCH: "switch_already_used"}
+    without_switch = {k: v for k, v in USER_INPUT.items() if k != CONF_BACKFLUSH_SWITCH}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], without_switch)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    entry = hass.config_entries.async_get_entry(result["result"].entry_id)
+
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], options_form({**OPTIONS_INPUT, CONF_BACKFLUSH_SWITCH: PLUG_SWITCH})
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_BACKFLUSH_SWITCH: "switch_already_used"}
+    # The other machine keeps its own switch when it saves its options.
+    result = await hass.config_entries.options.async_init(other.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        options_form(
+            {
+                **OPTIONS_INPUT,
+                CONF_POWER_SENSOR: "sensor.other_plug_power",
+                CONF_BACKFLUSH_SWITCH: PLUG_SWITCH,
+            }
+        ),
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY

@@ -50,7 +50,7 @@ from .const import (
 from .engine.maintenance import TASKS, interval_option, last_done_option
 from .engine.profiles import MACHINE_TYPES, SETTING_RANGES, settings_for
 from .options_history import STEP_HISTORY, HistoryOptionsSteps
-from .validation import last_done_errors, validate_power_sensor
+from .validation import last_done_errors, validate_backflush_switch, validate_power_sensor
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -212,6 +212,8 @@ def _sources_errors(
     """Validate the source entities of a form; ``entry_id`` is the entry being changed."""
     if error := validate_power_sensor(hass, user_input[CONF_POWER_SENSOR], entry_id):
         return {CONF_POWER_SENSOR: error}
+    if error := validate_backflush_switch(hass, user_input.get(CONF_BACKFLUSH_SWITCH), entry_id):
+        return {CONF_BACKFLUSH_SWITCH: error}
     return {}
 
 

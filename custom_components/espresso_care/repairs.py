@@ -27,7 +27,7 @@ from .const import (
     ISSUE_RELAY_MAY_BE_ON,
     ISSUE_STORAGE_CORRUPT,
 )
-from .validation import source_exists, validate_power_sensor
+from .validation import source_exists, validate_backflush_switch, validate_power_sensor
 
 if TYPE_CHECKING:
     from homeassistant import data_entry_flow
@@ -202,9 +202,11 @@ class SourceEntityRepairFlow(RepairsFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             new_entity_id: str | None = user_input.get(option)
-            if option == CONF_POWER_SENSOR and (
-                error := validate_power_sensor(self.hass, str(new_entity_id), entry.entry_id)
-            ):
+            if option == CONF_POWER_SENSOR:
+                error = validate_power_sensor(self.hass, str(new_entity_id), entry.entry_id)
+            else:
+                error = validate_backflush_switch(self.hass, new_entity_id, entry.entry_id)
+            if error:
                 errors[option] = error
             else:
                 options = {**entry.options}

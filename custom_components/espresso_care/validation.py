@@ -18,7 +18,7 @@ from homeassistant.const import (
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 
-from .const import CONF_POWER_SENSOR, DOMAIN, LAST_DONE_OPTIONS, POWER_UNITS
+from .const import CONF_BACKFLUSH_SWITCH, CONF_POWER_SENSOR, DOMAIN, LAST_DONE_OPTIONS, POWER_UNITS
 from .engine.maintenance import FUTURE_TOLERANCE, DateInFutureError
 from .engine.units import to_watts
 
@@ -73,6 +73,22 @@ def validate_power_sensor(hass: HomeAssistant, entity_id: str, entry_id: str | N
     ):
         return "already_configured"
     return power_sensor_error(hass, entity_id)
+
+
+def validate_backflush_switch(
+    hass: HomeAssistant, entity_id: str | None, entry_id: str | None
+) -> str | None:
+    """Return the error key for a backflush switch chosen for entry ``entry_id``, None if fine.
+
+    One relay serves one machine: two routines on one relay would switch each other's pump.
+    """
+    if entity_id and any(
+        entry.options.get(CONF_BACKFLUSH_SWITCH) == entity_id
+        for entry in hass.config_entries.async_entries(DOMAIN, include_ignore=False)
+        if entry.entry_id != entry_id
+    ):
+        return "switch_already_used"
+    return None
 
 
 def parse_last_done(value: object, tz: tzinfo) -> datetime | None:
