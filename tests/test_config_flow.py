@@ -379,14 +379,14 @@ async def test_shared_backflush_switch_refused(hass: HomeAssistant) -> None:
     assert result["type"] is FlowResultType.CREATE_ENTRY
     entry = hass.config_entries.async_get_entry(result["result"].entry_id)
 
-    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await open_options_settings(hass, entry.entry_id)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], options_form({**OPTIONS_INPUT, CONF_BACKFLUSH_SWITCH: PLUG_SWITCH})
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_BACKFLUSH_SWITCH: "switch_already_used"}
     # The other machine keeps its own switch when it saves its options.
-    result = await hass.config_entries.options.async_init(other.entry_id)
+    result = await open_options_settings(hass, other.entry_id)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
         options_form(
