@@ -31,10 +31,11 @@ if TYPE_CHECKING:
 
 # results listed at most (counts go on beyond)
 MAX_LISTED = 500
-# report intervals: 0.1 s bins (centred on multiples of 0.1 s) up to 30 s, then 1 s bins up
-# to 600 s, then one overflow bin
+# report intervals: 0.01 s bins below 0.95 s, 0.1 s bins up to 30 s, 1 s bins up to 600 s, then
+# one overflow bin (bins centred on multiples of their width)
+_MICRO_BINS = 96
 _FINE_SECONDS = 30
-_FINE_BINS = 10 * _FINE_SECONDS
+_FINE_BINS = _MICRO_BINS + 10 * _FINE_SECONDS - 10
 _COARSE_BINS = 600 - _FINE_SECONDS
 _INTERVAL_BINS = _FINE_BINS + _COARSE_BINS + 1
 # a plug reports at a fixed interval when this share of its intervals (while the machine
@@ -109,14 +110,18 @@ class _IntervalHistogram:
 
     @staticmethod
     def index(seconds: float) -> int:
+        if seconds < 0.95:
+            return int(seconds * 100.0 + 0.5)
         if seconds < _FINE_SECONDS - 0.05:
-            return int(seconds * 10.0 + 0.5)
+            return _MICRO_BINS - 10 + int(seconds * 10.0 + 0.5)
         return min(_FINE_BINS + int(seconds - _FINE_SECONDS + 0.5), _INTERVAL_BINS - 1)
 
     @staticmethod
     def centre(index: int) -> float:
+        if index < _MICRO_BINS:
+            return index / 100.0
         if index < _FINE_BINS:
-            return index / 10.0
+            return (index - _MICRO_BINS + 10) / 10.0
         return float(_FINE_SECONDS + index - _FINE_BINS)
 
     def add(self, seconds: float) -> None:
@@ -509,9 +514,9 @@ class HistoryAnalyzer:
             polled = share >= _POLLED_SHARE
         unit = self._units.most_common(1)[0][0] if self._units else None
         return {
-            "median_report_interval_s": None if median is None else round(median, 1),
-            "usual_report_interval_s": None if interval is None else round(interval, 1),
-            "resolution_s": None if resolution is None else round(resolution, 1),
+            "median_report_interval_s": None if median is None else round(median, 2),
+            "usual_report_interval_s": None if interval is None else round(interval, 2),
+            "resolution_s": None if resolution is None else round(resolution, 2),
             "reports_on_change": None if polled is None else not polled,
             "unit": unit,
             "units": sorted(self._units),
