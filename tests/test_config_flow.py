@@ -210,6 +210,7 @@ async def test_options_flow(hass: HomeAssistant, init_integration: MockConfigEnt
         "descale_every_days": 60,
         CONF_BACKFLUSH_SWITCH: PLUG_SWITCH,
         "require_arming": False,  # the arming gate of the automated backflush, off by default
+        "install_voice_sentences": False,  # the Assist sentences, off by default
     }
     assert isinstance(entry.options["backflush_every_shots"], int)
     # The entry was reloaded: the detector runs with the new settings.

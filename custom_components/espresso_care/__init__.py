@@ -32,6 +32,7 @@ from .repairs import (
     async_delete_entry_issues,
     async_delete_storage_issue,
 )
+from .sentences import async_sync_sentences
 from .services import async_setup_services
 from .shot_counter import ShotCounter, ShotHooks
 from .store import EntrySaver, EspressoCareStore, StoredDataCorruptError, StoredDataTooNewError
@@ -111,6 +112,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EspressoCareConfigEntry)
     data.maintenance.async_start()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     async_update_device(hass, entry, data.device_info)
+    # The voice sentences follow the option "Install voice sentences" (saving reloads).
+    await async_sync_sentences(hass)
     return True
 
 
@@ -217,9 +220,13 @@ async def async_unload_entry(hass: HomeAssistant, entry: EspressoCareConfigEntry
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: EspressoCareConfigEntry) -> None:
-    """Delete the stored counters and the repair issues of a removed machine."""
+    """Delete the stored counters and the repair issues of a removed machine.
+
+    The voice sentences go with the last machine that wanted them.
+    """
     await EspressoCareStore(hass, entry.entry_id).async_remove()
     async_delete_entry_issues(hass, entry.entry_id)
+    await async_sync_sentences(hass, removed_entry_id=entry.entry_id)
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: EspressoCareConfigEntry) -> bool:

@@ -1,6 +1,7 @@
 """Config and options flows of Espresso Care.
 
-The options form has four sections (machine & sources, detection, maintenance, backflush);
+The options form has five sections (machine & sources, detection, maintenance, backflush,
+voice);
 its values are saved flat in the entry's options. The sources are changed there only, as the
 core helpers (derivative, utility_meter) do: there is no reconfigure step. The options flow
 opens on a menu (``OPTIONS_MENU``) as soon as it has more than one entry.
@@ -24,6 +25,7 @@ import voluptuous as vol
 
 from .const import (
     CONF_BACKFLUSH_SWITCH,
+    CONF_INSTALL_SENTENCES,
     CONF_MACHINE_TYPE,
     CONF_MARK_DETECTED_BACKFLUSH,
     CONF_NAME,
@@ -106,6 +108,7 @@ SECTION_MACHINE = "machine"
 SECTION_DETECTION = "detection"
 SECTION_MAINTENANCE = "maintenance"
 SECTION_BACKFLUSH = "backflush"
+SECTION_VOICE = "voice"
 
 
 def _interval_selector(unit: str) -> selector.NumberSelector:
@@ -152,6 +155,9 @@ OPTIONS_SECTIONS: dict[str, vol.Schema] = {
             vol.Required(CONF_SWITCH_ROLE): SWITCH_ROLE_SELECTOR,
             vol.Optional(CONF_REQUIRE_ARMING, default=False): selector.BooleanSelector(),
         }
+    ),
+    SECTION_VOICE: vol.Schema(
+        {vol.Optional(CONF_INSTALL_SENTENCES, default=False): selector.BooleanSelector()}
     ),
 }
 OPTIONS_SCHEMA = vol.Schema(
@@ -310,6 +316,7 @@ class EspressoCareOptionsFlow(HistoryOptionsSteps, OptionsFlowWithReload):
             CONF_MACHINE_TYPE: DEFAULT_MACHINE_TYPE,
             CONF_SWITCH_ROLE: DEFAULT_SWITCH_ROLE,
             CONF_REQUIRE_ARMING: False,
+            CONF_INSTALL_SENTENCES: False,
             CONF_SHOT_MIN_SECONDS: profile.shot_min_seconds,
             CONF_SHOT_MAX_SECONDS: profile.shot_max_seconds,
             **MAINTENANCE_DEFAULTS,

@@ -37,6 +37,8 @@ CONF_SWITCH_ROLE: Final = "switch_role"
 CONF_SHOT_MIN_SECONDS: Final = "shot_min_seconds"
 CONF_SHOT_MAX_SECONDS: Final = "shot_max_seconds"
 CONF_REQUIRE_ARMING: Final = "require_arming"
+# Voice (issue 11): write the Assist sentences into <config>/custom_sentences (off by default).
+CONF_INSTALL_SENTENCES: Final = "install_voice_sentences"
 
 DEFAULT_NAME: Final = "Espresso machine"
 DEFAULT_MACHINE_TYPE: Final = "single_boiler"
@@ -111,6 +113,7 @@ SOURCE_BUTTON: Final = "button"
 SOURCE_ACTION: Final = "action"
 SOURCE_TODO: Final = "todo"
 SOURCE_DETECTED: Final = "detected"
+SOURCE_VOICE: Final = "voice"
 # Re-evaluate the day-based maintenance rules at least this often.
 MAINTENANCE_CHECK_INTERVAL: Final = timedelta(minutes=1)
 

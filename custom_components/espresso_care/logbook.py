@@ -54,6 +54,7 @@ LOGBOOK_SOURCES = {
     "todo": "to-do list",
     "backflush_routine": "automated backflush",
     "detected": "recognised from the power",
+    "voice": "voice assistant",
 }
 
 

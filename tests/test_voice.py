@@ -1,0 +1,339 @@
+"""Voice: our intents through Home Assistant's default conversation agent, in six languages,
+the built-in intents on our entities, the Assist LLM API, and installing the sentences."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components import conversation
+from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
+from homeassistant.const import STATE_OFF, STATE_ON
+from homeassistant.core import Context
+from homeassistant.helpers import intent, llm
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.espresso_care.const import CONF_BACKFLUSH_SWITCH, DOMAIN
+from custom_components.espresso_care.intent import (
+    INTENT_MARK_DONE,
+    INTENT_SHOTS_SINCE,
+    INTENT_START,
+    INTENT_STATUS,
+)
+from custom_components.espresso_care.sentences import LANGUAGES, SENTENCES_DIR, target_path
+
+from .conftest import ENTRY_ID, POWER_SENSOR
+from .test_maintenance import due, shots_since
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+RELAY = "input_boolean.pump_relay"
+BACKFLUSH_SWITCH = "switch.espresso_machine_backflush"
+ARM = "button.espresso_machine_arm_backflush"
+T0 = "2026-05-04 17:00:00+00:00"
+
+
+@pytest.fixture
+def options(options: dict[str, Any]) -> dict[str, Any]:
+    """Short rules, a backflush switch, and the sentences installed."""
+    return {
+        **options,
+        "backflush_every_shots": 3,
+        "backflush_every_days": 7,
+        "clean_every_shots": 5,
+        "clean_every_days": 30,
+        "descale_every_shots": 0,
+        "descale_every_days": 90,
+        CONF_BACKFLUSH_SWITCH: RELAY,
+        "install_voice_sentences": True,
+    }
+
+
+@pytest.fixture
+async def assist(hass: HomeAssistant, config_entry: MockConfigEntry, power_sensor: str) -> None:
+    """The machine set up (its relay an input_boolean), then Assist."""
+    assert await async_setup_component(hass, "input_boolean", {"input_boolean": {"pump_relay": {}}})
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    for component in ("homeassistant", "intent", "conversation"):
+        assert await async_setup_component(hass, component, {})
+    await hass.async_block_till_done()
+
+
+async def adjust(hass: HomeAssistant, count: int) -> None:
+    await hass.services.async_call(
+        DOMAIN, "adjust_shots", {"config_entry_id": ENTRY_ID, "count": count}, blocking=True
+    )
+
+
+async def ask(hass: HomeAssistant, text: str, language: str = "en") -> intent.IntentResponse:
+    result = await conversation.async_converse(hass, text, None, Context(), language=language)
+    await hass.async_block_till_done()
+    return result.response
+
+
+def speech(response: intent.IntentResponse) -> str:
+    return str(response.speech["plain"]["speech"])
+
+
+# For each language: a question and its answer (2 shots counted, backflush every 3 shots or 7
+# days), then a command and its answer (the backflush marked done).
+LANGUAGE_CASES = {
+    "en": (
+        "how many shots since the last backflush",
+        "2 shots since the last backflush; due in 1 shots or 7 days.",
+        "I finished the backflush",
+        "Marked as done: backflush of Espresso machine.",
+    ),
+    "de": (
+        "Wie viele Bezüge seit der letzten Rückspülung",
+        "2 Bezüge seit der letzten Rückspülung; fällig in 1 Bezügen oder 7 Tagen.",
+        "Ich habe die Rückspülung erledigt",
+        "Als erledigt eingetragen: Rückspülung von Espresso machine.",
+    ),
+    "nl": (
+        "hoeveel shots sinds de laatste terugspoeling",
+        "2 shots sinds de laatste terugspoeling; nodig over 1 shots of 7 dagen.",
+        "ik heb de terugspoeling gedaan",
+        "Als gedaan genoteerd: terugspoeling van Espresso machine.",
+    ),
+    "it": (
+        "quanti caffè dall'ultimo controlavaggio",
+        "2 caffè dall'ultimo controlavaggio; da fare tra 1 caffè o 7 giorni.",
+        "ho fatto il controlavaggio",
+        "Segnato come fatto: controlavaggio di Espresso machine.",
+    ),
+    "fr": (
+        "combien de cafés depuis le dernier rétrolavage",
+        "2 cafés depuis le dernier rétrolavage; à faire dans 1 cafés ou 7 jours.",
+        "j'ai fait le rétrolavage",
+        "Noté comme fait : rétrolavage de Espresso machine.",
+    ),
+    "es": (
+        "cuántos cafés desde el último retrolavado",
+        "2 cafés desde el último retrolavado; toca dentro de 1 cafés o 7 días.",
+        "he hecho el retrolavado",
+        "Anotado como hecho: retrolavado de Espresso machine.",
+    ),
+}
+
+
+def test_every_language_has_sentences_and_a_case() -> None:
+    """The six languages ship sentences, and each is tested below."""
+    assert sorted(path.stem for path in SENTENCES_DIR.glob("*.yaml")) == sorted(LANGUAGES)
+    assert set(LANGUAGE_CASES) == set(LANGUAGES)
+
+
+@pytest.mark.freeze_time(T0)
+@pytest.mark.usefixtures("assist")
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_query_and_command(hass: HomeAssistant, language: str) -> None:
+    """A question is answered from the schedule; a command marks the task done."""
+    question, answer, command, confirmation = LANGUAGE_CASES[language]
+    await adjust(hass, 2)
+    response = await ask(hass, question, language)
+    assert response.intent is not None
+    assert response.intent.intent_type == INTENT_SHOTS_SINCE
+    assert speech(response) == answer
+
+    response = await ask(hass, command, language)
+    assert response.intent is not None
+    assert response.intent.intent_type == INTENT_MARK_DONE
+    assert speech(response) == confirmation
+    assert hass.states.get(shots_since("backflush")).state == "0"
+
+
+@pytest.mark.freeze_time(T0)
+@pytest.mark.usefixtures("assist")
+async def test_status(hass: HomeAssistant) -> None:
+    """What is due now, and when each other task is."""
+    response = await ask(hass, "what maintenance is due")
+    assert response.intent.intent_type == INTENT_STATUS
+    assert speech(response) == (
+        "Nothing is due. Next: backflush, due in 3 shots or 7 days; clean with detergent, "
+        "due in 5 shots or 30 days; descaling, due in 90 days."
+    )
+    await adjust(hass, 3)
+    await hass.services.async_call(
+        DOMAIN,
+        "snooze",
+        {"config_entry_id": ENTRY_ID, "task": "descale", "duration": {"hours": 5}},
+        blocking=True,
+    )
+    assert speech(await ask(hass, "is any maintenance due on the espresso machine")) == (
+        "Due now: backflush. Next: clean with detergent, due in 2 shots or 30 days; "
+        "descaling, due in 90 days."
+    )
+    assert speech(await ask(hass, "when is the next clean due")) == (
+        "3 shots since the last clean with detergent; due in 2 shots or 30 days."
+    )
+
+
+@pytest.mark.freeze_time(T0)
+@pytest.mark.usefixtures("assist")
+async def test_start_honours_arming(hass: HomeAssistant, config_entry: MockConfigEntry) -> None:
+    """With arming required the answer says how to arm; armed, the routine starts."""
+    hass.config_entries.async_update_entry(
+        config_entry, options={**config_entry.options, "require_arming": True}
+    )
+    await hass.config_entries.async_reload(ENTRY_ID)
+    await hass.async_block_till_done()
+    response = await ask(hass, "start the espresso backflush")
+    assert response.intent.intent_type == INTENT_START
+    assert speech(response) == (
+        "Press the Arm backflush button of Espresso machine first: the backflush must start "
+        "within 60 seconds after arming."
+    )
+    assert hass.states.get(RELAY).state == STATE_OFF
+
+    await hass.services.async_call("button", "press", {"entity_id": ARM}, blocking=True)
+    response = await ask(hass, "start the backflush")
+    assert speech(response) == "Starting the backflush of Espresso machine."
+    assert hass.states.get(RELAY).state == STATE_ON
+    assert hass.states.get(BACKFLUSH_SWITCH).state == STATE_ON
+
+
+@pytest.mark.freeze_time(T0)
+@pytest.mark.usefixtures("assist")
+async def test_start_clean_in_german_and_refusal(hass: HomeAssistant) -> None:
+    """A clean starts by voice; a second start is refused with the translated reason."""
+    assert speech(await ask(hass, "starte die Reinigung", "de")) == (
+        "Ich starte die Reinigung mit Reiniger von Espresso machine."
+    )
+    assert hass.states.get(RELAY).state == STATE_ON
+    answer = speech(await ask(hass, "start the backflush"))
+    assert answer == "A backflush of Espresso machine is already running."
+
+
+@pytest.mark.freeze_time(T0)
+@pytest.mark.usefixtures("assist")
+async def test_builtin_intents_on_our_entities(hass: HomeAssistant) -> None:
+    """Exposed, our entities answer HassTurnOn and HassGetState by their names."""
+    for entity_id in (BACKFLUSH_SWITCH, shots_since("backflush")):
+        async_expose_entity(hass, conversation.DOMAIN, entity_id, True)
+    await adjust(hass, 2)
+    response = await ask(hass, "what is the Espresso machine shots since backflush")
+    assert response.intent.intent_type == intent.INTENT_GET_STATE
+    assert speech(response) == "Espresso machine shots since backflush is 2 shots"
+
+    response = await ask(hass, "turn on Espresso machine Backflush")
+    assert response.intent.intent_type == intent.INTENT_TURN_ON
+    assert response.response_type is intent.IntentResponseType.ACTION_DONE
+    assert hass.states.get(BACKFLUSH_SWITCH).state == STATE_ON
+    assert hass.states.get(RELAY).state == STATE_ON
+
+
+@pytest.mark.usefixtures("assist")
+async def test_machine_slot(hass: HomeAssistant, config_entry: MockConfigEntry) -> None:
+    """With two machines the name picks one; without it the answer asks which."""
+    hass.states.async_set(
+        "sensor.office_plug_power", "1.0", hass.states.get(POWER_SENSOR).attributes
+    )
+    office = MockConfigEntry(
+        domain=DOMAIN,
+        title="Office",
+        options={
+            **config_entry.options,
+            "name": "Office",
+            "power_sensor": "sensor.office_plug_power",
+        },
+    )
+    office.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(office.entry_id)
+    await hass.async_block_till_done()
+    await adjust(hass, 2)
+    assert speech(await ask(hass, "how many shots since the last backflush on the office")) == (
+        "0 shots since the last backflush; due in 3 shots or 7 days."
+    )
+    assert speech(
+        await ask(hass, "how many shots since the last backflush of the espresso machine")
+    ).startswith("2 shots")
+    assert speech(await ask(hass, "how many shots since the last backflush")) == (
+        "Which espresso machine: Espresso machine, Office?"
+    )
+    assert speech(await ask(hass, "mark the descale as done for the kitchen")) == (
+        "I don't know an espresso machine called kitchen."
+    )
+    assert hass.states.get(due("descale")).state == STATE_OFF
+
+
+@pytest.mark.usefixtures("assist")
+async def test_intents_are_llm_tools(hass: HomeAssistant) -> None:
+    """The Assist LLM API offers our intents as tools, with their slots."""
+    api = await llm.async_get_api(
+        hass,
+        llm.LLM_API_ASSIST,
+        llm.LLMContext(
+            platform="test",
+            context=Context(),
+            language="en",
+            assistant="conversation",
+            device_id=None,
+        ),
+    )
+    tools = {tool.name: tool for tool in api.tools}
+    for intent_type in (INTENT_SHOTS_SINCE, INTENT_STATUS, INTENT_START, INTENT_MARK_DONE):
+        assert intent_type in tools
+    await adjust(hass, 2)
+    result = await api.async_call_tool(
+        llm.ToolInput(tool_name=INTENT_SHOTS_SINCE, tool_args={"task": "clean"})
+    )
+    assert result["speech"]["plain"]["speech"] == (
+        "2 shots since the last clean with detergent; due in 3 shots or 30 days."
+    )
+
+
+# --- installing the sentences ----------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("assist")
+async def test_sentences_installed_and_removed(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    """On: every language is written; a file the user changed stays; off: ours go."""
+    config_dir = Path(hass.config.config_dir)
+    for language in LANGUAGES:
+        assert (
+            target_path(config_dir, language).read_bytes()
+            == (SENTENCES_DIR / f"{language}.yaml").read_bytes()
+        )
+    mine = target_path(config_dir, "de")
+    mine.write_text("# my own\n", encoding="utf-8")
+
+    hass.config_entries.async_update_entry(
+        config_entry, options={**config_entry.options, "install_voice_sentences": False}
+    )
+    await hass.config_entries.async_reload(ENTRY_ID)
+    await hass.async_block_till_done()
+    assert [language for language in LANGUAGES if target_path(config_dir, language).exists()] == [
+        "de"
+    ]
+    assert mine.read_text(encoding="utf-8") == "# my own\n"
+    # Off, the sentences are no longer understood (after the conversation reload).
+    response = await ask(hass, "how many shots since the last backflush")
+    assert response.response_type is intent.IntentResponseType.ERROR
+
+    hass.config_entries.async_update_entry(
+        config_entry, options={**config_entry.options, "install_voice_sentences": True}
+    )
+    await hass.config_entries.async_reload(ENTRY_ID)
+    await hass.async_block_till_done()
+    assert target_path(config_dir, "en").exists()
+    assert mine.read_text(encoding="utf-8") == "# my own\n"  # still never overwritten
+    response = await ask(hass, "how many shots since the last backflush")
+    assert response.intent.intent_type == INTENT_SHOTS_SINCE
+
+
+async def test_sentences_off_by_default(
+    hass: HomeAssistant, config_entry: MockConfigEntry, power_sensor: str
+) -> None:
+    """Without the option nothing is written."""
+    options = dict(config_entry.options)
+    options.pop("install_voice_sentences")
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(config_entry, options=options)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    assert not (Path(hass.config.config_dir) / "custom_sentences").exists()
