@@ -217,7 +217,7 @@ async def test_builtin_intents_on_our_entities(hass: HomeAssistant) -> None:
     await adjust(hass, 2)
     response = await ask(hass, "what is the Espresso machine shots since backflush")
     assert response.intent.intent_type == intent.INTENT_GET_STATE
-    assert speech(response) == "Espresso machine shots since backflush is 2 shots"
+    assert speech(response) == "Espresso machine shots since backflush is 2"
 
     response = await ask(hass, "turn on Espresso machine Backflush")
     assert response.intent.intent_type == intent.INTENT_TURN_ON
