@@ -161,7 +161,7 @@ def dashboard_config(
     state: str | None,
     plug: dict[str, dict[str, str]],
 ) -> dict[str, Any]:
-    """Return the demo dashboard: Espresso Care's entities beside the simulated plug.
+    """Return the demo dashboard: Espresso Care's card and entities beside the simulated plug.
 
     ``groups`` and ``plug`` hold entities card rows (``{"entity": ..., "name": ...}``).
     """
@@ -170,6 +170,8 @@ def dashboard_config(
         compare.append({"entity": state, "name": "Detected"})
     compare.append({"entity": plug["activity"]["entity"], "name": "Actual"})
     cards: list[dict[str, Any]] = [
+        # Espresso Care's own card (served by the integration; the only machine is its pick).
+        {"type": "custom:espresso-care-card"},
         {"type": "entities", "title": machine, "entities": groups["shots"]},
         {
             "type": "history-graph",

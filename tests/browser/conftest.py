@@ -161,6 +161,8 @@ homeassistant:
   country: DE
 frontend:
 config:
+history:
+recorder:
 http:
   server_host: 127.0.0.1
   server_port: {port}

@@ -16,6 +16,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import yaml
 
 from .conftest import BASELINE, RECENT, SHOTS_TODAY, TOTAL_SHOTS
 
@@ -383,6 +384,61 @@ def test_readable_at_one_and_two_columns(
     for size in (half, full):
         assert size["scroll"] <= size["width"]
         assert size["overflowing"] == 0
+
+
+def _readme_stock_cards() -> dict[str, Any]:
+    """The YAML block of the README's "The same with stock cards"."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### The same with stock cards") :]
+    start = section.index("```yaml\n") + len("```yaml\n")
+    block = section[start : section.index("\n```", start)]
+    config: dict[str, Any] = yaml.safe_load(block)
+    return config
+
+
+def test_stock_cards_from_the_readme(
+    browser: Browser, home_assistant: HomeAssistantProcess
+) -> None:
+    """The README's stock-card YAML renders with no configuration error and shows the values."""
+    stack = _readme_stock_cards()
+    for card in stack["cards"]:
+        for entity in [card.get("entity"), *card.get("entities", [])]:
+            entity_id = entity.get("entity") if isinstance(entity, dict) else entity
+            if entity_id:
+                assert entity_id in home_assistant.entities.values(), entity_id
+    since = home_assistant.state(home_assistant.entities["shots_since_backflush"])["state"]
+
+    def check(page: Page) -> None:
+        page.evaluate(
+            """async (stack) => {
+              const hass = document.querySelector("home-assistant").hass;
+              const config = await hass.callWS({ type: "lovelace/config", url_path: "espresso-card-test" });
+              config.views.push({ title: "Stock", path: "stock", cards: [stack] });
+              await hass.callWS({ type: "lovelace/config/save", url_path: "espresso-card-test", config });
+            }""",
+            stack,
+        )
+        page.goto(f"{home_assistant.base}/espresso-card-test/stock")
+        expect = _expect
+        expect(page.locator("hui-gauge-card")).to_be_visible()
+        expect(page.locator("hui-gauge-card ha-gauge")).to_contain_text(since)
+        expect(page.locator("hui-tile-card")).to_have_count(3)
+        expect(page.locator("hui-trend-graph-card-feature")).to_have_count(1)
+        expect(page.locator("hui-button-card-feature")).to_have_count(1)
+        expect(page.locator("hui-entities-card")).to_contain_text("Usual shot time")
+        page.wait_for_timeout(500)
+        assert page.locator("hui-error-card").count() == 0
+        page.locator("hui-tile-card", has_text="Start backflush").click(force=True)
+        # The confirmation first, and nothing started: cancel it.
+        expect(page.get_by_text("Blind basket in the portafilter")).to_be_visible()
+        page.get_by_role("button", name="Cancel").click()
+        expect(page.get_by_text("Blind basket in the portafilter")).to_be_hidden()
+        _screenshot(page.locator("hui-vertical-stack-card"), "stock-cards")
+        page.goto(f"{home_assistant.base}/espresso-card-test/card")
+        _card(page)
+
+    browser.run(check)
+    assert home_assistant.state(home_assistant.entities["backflush"])["state"] == "off"
 
 
 def test_card_picker_and_editor(browser: Browser, home_assistant: HomeAssistantProcess) -> None:
