@@ -2,9 +2,12 @@
 
 Engine section: replays every labelled trace of ``../shared/traces`` (override with the
 environment variable ``ESPRESSO_TRACES``) through a fresh shot detector and prints, per trace,
-per plug group and overall, precision / recall / F1 of the detected shots (a detected shot
-matches a labelled one when their intervals overlap; each matches at most one), the median
-absolute duration error of matched shots and the detector's throughput in samples/s.
+then per folder (``synthetic-physical``, ``synthetic``, ``real``) and plug group side by side,
+precision / recall / F1 of the detected shots (a detected shot matches a labelled one when
+their intervals overlap; each matches at most one), the median absolute duration error of
+matched shots and the detector's throughput in samples/s. Then the restart section: the
+detector restarted between every two consecutive labelled shots, restored from its exported
+model and cold, against the uninterrupted run.
 
 Other sections (the cost in Home Assistant, ``scripts/bench_ha.py``, and the cost of a 30-day
 history analysis, ``scripts/bench_history.py``, each exposing ``main()``) are run after it
@@ -24,20 +27,39 @@ import time
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from plugs import PLUGS
-from traces import ROOT, Score, ShotDetector, Trace, find_traces, replay, score, settings_for
+from traces import (
+    ROOT,
+    Score,
+    ShotDetector,
+    Trace,
+    find_traces,
+    replay,
+    replay_with_restarts,
+    score,
+    settings_for,
+)
 
 DEFAULT_TRACES = ROOT.parent / "shared" / "traces"
 TICK_SECONDS = 5.0
 
 FAST_PLUGS = {"esphome_1s", "shelly_gen2"}
 SLOW_PLUGS = {"shelly_gen1", "tasmota_tele10", "zigbee_5w"}
-GROUPS = ("1 Hz + Shelly Gen2", "slow plugs", "real")
-# accuracy targets per group: (minimum F1, maximum median |duration error| in s or None)
-TARGETS: dict[str, tuple[float, float | None]] = {
-    "1 Hz + Shelly Gen2": (0.98, None),
-    "slow plugs": (0.90, None),
-    "real": (0.90, None),
-    "1 Hz (esphome_1s)": (0.0, 2.0),
+FAST = "1 Hz + Shelly Gen2"
+SLOW = "slow plugs"
+ONE_HZ = "1 Hz (esphome_1s)"
+REAL = "real"
+GROUPS = (FAST, SLOW, ONE_HZ, REAL)
+FOLDERS = ("synthetic-physical", "synthetic", "real")
+# accuracy targets per (folder, group): (minimum F1 or None, maximum median |duration error|
+# in s or None)
+TARGETS: dict[tuple[str, str], tuple[float | None, float | None]] = {
+    ("synthetic-physical", FAST): (0.95, None),
+    ("synthetic-physical", SLOW): (0.85, None),
+    ("synthetic-physical", ONE_HZ): (None, 2.0),
+    ("synthetic", FAST): (0.98, None),
+    ("synthetic", SLOW): (0.90, None),
+    ("synthetic", ONE_HZ): (None, 2.0),
+    ("real", REAL): (0.90, None),
 }
 MIN_SAMPLES_PER_SECOND = 500_000
 
@@ -53,11 +75,18 @@ class TraceResult:
     seconds: float
 
     @property
-    def group(self) -> str:
-        """Plug group of the trace."""
-        if "real" in self.trace.path.parts or self.trace.plug not in FAST_PLUGS | SLOW_PLUGS:
-            return "real"
-        return "1 Hz + Shelly Gen2" if self.trace.plug in FAST_PLUGS else "slow plugs"
+    def folder(self) -> str:
+        """The folder of ``../shared/traces`` the trace is in (its parent's name)."""
+        return self.trace.path.parent.name
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """Plug groups the trace is pooled in."""
+        if self.folder == "real" or self.trace.plug not in FAST_PLUGS | SLOW_PLUGS:
+            return (REAL,)
+        if self.trace.plug == "esphome_1s":
+            return (FAST, ONE_HZ)
+        return (FAST,) if self.trace.plug in FAST_PLUGS else (SLOW,)
 
 
 def traces_dir() -> Path:
@@ -104,6 +133,20 @@ def _row(name: str, sc: Score, samples: int, seconds: float, extra: str = "") ->
     )
 
 
+def _meets(pooled: Score, min_f1: float | None, max_err: float | None) -> bool:
+    good = min_f1 is None or pooled.f1 >= min_f1
+    if max_err is not None and pooled.duration_errors:
+        good = good and statistics.median(pooled.duration_errors) <= max_err
+    return good
+
+
+def _target_text(key: tuple[str, str], target: tuple[float | None, float | None]) -> str:
+    folder, group = key
+    min_f1, max_err = target
+    what = f"F1>={min_f1}" if min_f1 is not None else f"|dt|<={max_err}s"
+    return f"{folder} {group} {what}"
+
+
 def engine_bench(root: Path | None = None) -> bool:
     """Print the engine benchmark; return True when every target is met (or no traces)."""
     root = root or traces_dir()
@@ -135,27 +178,30 @@ def engine_bench(root: Path | None = None) -> bool:
         )
     print("-" * len(header))
     ok = True
-    pools: dict[str, list[TraceResult]] = {g: [] for g in GROUPS}
-    for res in results:
-        pools[res.group].append(res)
-    pools["1 Hz (esphome_1s)"] = [r for r in results if r.trace.plug == "esphome_1s"]
-    pools["overall"] = results
-    for name, members in pools.items():
-        if not members:
-            continue
-        pooled = sum((r.score for r in members), Score(0, 0, 0, []))
-        samples = sum(r.samples for r in members)
-        seconds = sum(r.seconds for r in members)
-        verdict = ""
-        if name in TARGETS:
-            min_f1, max_err = TARGETS[name]
-            good = pooled.f1 >= min_f1
-            if max_err is not None and pooled.duration_errors:
-                good = good and statistics.median(pooled.duration_errors) <= max_err
-            target = f"F1>={min_f1}" if max_err is None else f"|dt|<={max_err}s"
-            verdict = f"{'OK  ' if good else 'MISS'} ({target})"
-            ok = ok and good
-        print(_row(f"[{name}]", pooled, samples, seconds, verdict))
+    folders = [f for f in FOLDERS if any(r.folder == f for r in results)]
+    folders += sorted({r.folder for r in results} - set(folders))
+    print()
+    print("F1 (labelled shots) and median |duration error| per folder and plug group:")
+    print(f"{'':<22}" + "".join(f"{folder:>28}" for folder in folders))
+    for group in GROUPS:
+        cells = []
+        for folder in folders:
+            members = [r for r in results if r.folder == folder and group in r.groups]
+            if not members:
+                cells.append(f"{'-':>28}")
+                continue
+            pooled = sum((r.score for r in members), Score(0, 0, 0, []))
+            cell = f"{pooled.f1:.3f} ({pooled.labelled:>3}) {_median(pooled.duration_errors)}s"
+            target = TARGETS.get((folder, group))
+            if target is not None:
+                good = _meets(pooled, *target)
+                ok = ok and good
+                cell += " OK  " if good else " MISS"
+            else:
+                cell += "     "
+            cells.append(f"{cell:>28}")
+        print(f"{group:<22}" + "".join(cells))
+    print("targets: " + "; ".join(_target_text(k, v) for k, v in TARGETS.items()))
     total_samples = sum(r.samples for r in results)
     total_seconds = sum(r.seconds for r in results)
     rate = total_samples / total_seconds if total_seconds else 0.0
@@ -212,10 +258,47 @@ def robustness_bench(root: Path | None = None) -> None:
         )
 
 
+def restart_bench(root: Path | None = None) -> None:
+    """Print how many shots a restarted detector finds, with its exported model and cold.
+
+    At every moment between two consecutive labelled shots a new detector takes over (see
+    ``traces.replay_with_restarts``); its shots up to the next restart are compared with those
+    of the detector that ran on. Information, not a target.
+    """
+    root = root or traces_dir()
+    found_traces = find_traces(root) if root.is_dir() else []
+    if not found_traces:
+        return
+    print()
+    print("RESTART - the detector restarted between every two consecutive labelled shots")
+    header = f"{'folder':<20} {'restarts':>8} {'shots':>6} {'warm':>10} {'cold':>10}"
+    print(header)
+    print("-" * len(header))
+    totals: dict[str, list[int]] = {}
+    for trace in found_traces:
+        samples = trace.samples()
+        warm = replay_with_restarts(samples, trace.shots, trace.machine_type, keep_model=True)
+        cold = replay_with_restarts(samples, trace.shots, trace.machine_type, keep_model=False)
+        row = totals.setdefault(trace.path.parent.name, [0, 0, 0, 0, 0, 0])
+        for i, value in enumerate(
+            (warm.restarts, warm.expected, warm.found, cold.found, warm.extra, cold.extra)
+        ):
+            row[i] += value
+    for folder, (restarts, expected, warm_found, cold_found, warm_extra, cold_extra) in sorted(
+        totals.items()
+    ):
+        print(
+            f"{folder:<20} {restarts:>8} {expected:>6} "
+            f"{f'{warm_found} +{warm_extra}':>10} {f'{cold_found} +{cold_extra}':>10}"
+        )
+    print("(shots: found by the uninterrupted detector after a restart moment; +n: extra ones)")
+
+
 def main() -> int:
     """Run the engine bench, then the other sections when they are available."""
     ok = engine_bench()
     robustness_bench()
+    restart_bench()
     for name in ("bench_ha", "bench_history"):
         try:
             section = importlib.import_module(name)

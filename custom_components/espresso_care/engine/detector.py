@@ -58,6 +58,8 @@ from .events import (
     ShotStarted,
     StateChanged,
 )
+from .levels import LEAN_OFF, PUMP_OFF, PUMP_ON, HeaterLevels
+from .pump import NONE, OFF, ON, PumpTracker
 
 if TYPE_CHECKING:
     from .profiles import DetectorSettings
@@ -67,45 +69,19 @@ MODEL_VERSION = 1
 # plausible ranges of learned figures a restored model may carry
 _MODEL_WATTS_MAX = 10_000.0
 _MODEL_PUMP_MAX = 1_000.0
+_MODEL_RUNS_MAX = 1_000_000_000
 
 _INF = math.inf
-# heater step learning: histograms of steps between readings and of readings, 2 W bins over
-# [heater_step_min_watts, heater_step_max_watts]; re-estimated every 16 new steps, less and
-# less often (up to every 4096) while the estimate does not move
-_STEP_BIN_WATTS = 2.0
-_PER_BIN = 1.0 / _STEP_BIN_WATTS
-_STEP_RECOMPUTE_EVERY = 16
-_STEP_RECOMPUTE_MAX = 4096
-# a step is accepted with at least this many occurrences (in a 6 W window) ...
-_STEP_MIN_COUNT = 24
-# ... standing out this much above the average bin (transients spread everywhere) ...
-_STEP_SHARPNESS = 8.0
-# ... and read as a power level itself at least this often per occurrence as a step
-_LEVEL_SUPPORT = 0.25
-# the smallest peak at least this fraction of the largest is the step (2 steps are common too)
-_STEP_PEAK_RATIO = 0.3
-# bound of the memo of reading classifications
-_CACHE_MAX = 4096
 # heat-up plateau: readings within 5 % of the highest, lasting at least 10 s, within 30 min
 _HEAT_PLATEAU_RATIO = 0.95
 _HEAT_PLATEAU_MIN_SECONDS = 10.0
 _HEATING_MAX_SECONDS = 1800.0
 # a machine that does not heat at full power this soon after power-on was already warm
 _HEATING_START_SECONDS = 30.0
-
-_PUMP_OFF = 0
-_PUMP_ON = 1
-_LEAN_OFF = 2  # ambiguous, closer to "no pump"
-_LEAN_ON = 3  # ambiguous, closer to "pump" (kept as it is)
-_AMBIGUOUS = 4  # far from every expected level (model not learned yet, grinder, ...)
-# an ambiguous reading "leans" to the closer hypothesis within this many tolerances
-_LEAN_TOLERANCES = 3.0
-# the pump hypothesis must beat "no pump" by this fraction of the tolerance
-_PUMP_BIAS = 0.5
-# an ambiguous reading near "no pump" that holds this long (no new report) means the pump stopped
+# a flow heater (thermoblock, capsule) brews while its heater is above this x its full power
+_FLOW_RATIO = 0.6
+# a partial stop that the plug does not follow with a report for this long means it stopped
 _AMBIGUOUS_HOLD_SECONDS = 3.0
-# runs with pump-alone readings in one range only needed before a two-pump profile picks it
-_RANGE_VOTES = 2
 # a plug whose last readings came at the same interval (within the jitter) of at least
 # _POLL_MIN_SECONDS is polled at that interval
 _POLL_MIN_SECONDS = 4.0
@@ -121,14 +97,13 @@ class ShotDetector:
         "_bf_count",
         "_bf_end",
         "_bf_start",
-        "_cache",
+        "_flow",
         "_full",
         "_heat_max",
         "_heat_prev_ts",
         "_heat_prev_w",
         "_heat_sum",
         "_heat_time",
-        "_heater_above",
         "_heater_on",
         "_heating",
         "_heating_since",
@@ -136,39 +111,34 @@ class ShotDetector:
         "_last_dt",
         "_last_ts",
         "_last_w",
-        "_level_bins",
+        "_level_mode",
+        "_levels",
         "_main_end",
         "_main_len",
         "_main_poll",
-        "_nbins",
+        "_main_step",
         "_paused",
         "_pending_shots",
         "_poll",
         "_poll_hits",
         "_prefix_heater",
         "_pump",
-        "_pump_ranges",
-        "_q",
-        "_range_votes",
         "_run_heater",
         "_run_open",
         "_run_overlong",
-        "_run_ranges",
         "_run_start",
+        "_run_unseen",
         "_seen_off",
         "_seg_end",
         "_seg_pending",
         "_seg_poll",
         "_seg_start",
+        "_seg_step",
         "_settings",
         "_standby_since",
         "_state",
-        "_step_bins",
-        "_step_every",
-        "_step_lo",
-        "_step_new",
-        "_steps_skip_hi",
-        "_steps_skip_lo",
+        "_tracker",
+        "_use_levels",
     )
 
     def __init__(self, settings: DetectorSettings) -> None:
@@ -177,32 +147,22 @@ class ShotDetector:
         self._last_ts = -_INF
         self._last_w: float | None = None
         self._paused = False
-        # learned model
-        self._q = 0.0
+        # learned model: full heater power (power-on heat-up plateau) and the pump's draw
         self._full = 0.0
         # a pump reading from this up has the heater on (see heater_on_ratio)
         self._heater_on = settings.high_watts
-        self._pump_ranges = [(settings.pump_min_watts, settings.pump_max_watts)]
+        bands = [(settings.pump_min_watts, settings.pump_max_watts)]
         if settings.pump2_max_watts > 0.0:
-            self._pump_ranges.append((settings.pump2_min_watts, settings.pump2_max_watts))
-        # two-pump profiles: which ranges the pump-alone readings of the current run matched
-        self._run_ranges = 0 if len(self._pump_ranges) > 1 else -1
-        self._range_votes = [0, 0]
+            bands.append((settings.pump2_min_watts, settings.pump2_max_watts))
+        self._tracker = PumpTracker(bands, settings.standby_watts)
+        self._levels = HeaterLevels(settings)
+        # the readings are classified by heater levels (see levels.py), not by the tracker
+        self._level_mode = False
+        self._use_levels = False
+        # a thermoblock / capsule machine heats the water as it flows: it brews while its
+        # heater is on, and its pump hides in the heater's modulation
+        self._flow = settings.pump_only_max_seconds > 0.0 and settings.heater_on_ratio > 0.0
         self._amb_ts: float | None = None
-        # a pump reading up to this can be the pump alone
-        self._heater_above = (
-            max(high for _, high in self._pump_ranges) + settings.level_tolerance_watts
-        )
-        self._step_lo = settings.heater_step_min_watts
-        nbins = int((settings.heater_step_max_watts - self._step_lo) / _STEP_BIN_WATTS) + 1
-        self._step_bins = [0] * nbins
-        self._level_bins = [0] * nbins
-        self._nbins = nbins
-        self._step_new = 0
-        self._step_every = _STEP_RECOMPUTE_EVERY
-        self._steps_skip_lo = settings.pump_min_watts - settings.level_tolerance_watts
-        self._steps_skip_hi = settings.pump_max_watts + settings.level_tolerance_watts
-        self._cache: dict[float, int] = {}
         # pump segment and run
         self._pump = False
         self._seg_start = 0.0
@@ -213,6 +173,7 @@ class ShotDetector:
         self._main_len = 0.0
         self._main_end = 0.0
         self._run_overlong = False
+        self._run_unseen = False
         self._run_heater = False
         self._prefix_heater = False
         # polling interval of the plug when it reads at a fixed rate, else 0
@@ -220,6 +181,9 @@ class ShotDetector:
         self._poll_hits = 0
         self._seg_poll = 0.0
         self._main_poll = 0.0
+        # size of the step that stopped the segment / the run's longest one (0: not a step)
+        self._seg_step = 0.0
+        self._main_step = 0.0
         self._last_dt = 0.0
         # a short shot seen through a polled plug, waiting for its backflush session to close
         self._pending_shots: list[tuple[float, float]] = []
@@ -268,10 +232,12 @@ class ShotDetector:
         """Learned model and current state, for diagnostics (not for restoring)."""
         return {
             "state": str(self._state),
-            "heater_step_watts": round(self._q, 1) or None,
             "heater_full_watts": round(self._full, 1) or None,
-            "pump_watts": None,
-            "pump_band_watts": " or ".join(f"{low:g}-{high:g}" for low, high in self._pump_ranges),
+            "heater_step_watts": round(self._levels.step, 1) or None,
+            "heater_levels": self._level_mode,
+            "pump_watts": _rounded(self._tracker.pump_watts),
+            "pump_runs": self._tracker.runs,
+            "pump_step_watts": "{:g}-{:g}".format(*(round(w) for w in self._tracker.band())),
             "brewing": self.brewing,
             "paused": self._paused,
             "last_sample": None if self._last_ts == -_INF else self._last_ts,
@@ -284,8 +250,11 @@ class ShotDetector:
         return {
             "version": MODEL_VERSION,
             "machine_on": self._state is not MachineState.OFF,
-            "pump_watts": None,
+            "pump_watts": _rounded(self._tracker.pump_watts),
+            "pump_runs": self._tracker.runs,
             "heater_watts": round(self._full, 1) or None,
+            "heater_step_watts": round(self._levels.confirmed_step, 1) or None,
+            "heater_levels": self._levels.explains,
         }
 
     def restore_model(self, data: Mapping[str, Any]) -> bool:
@@ -297,9 +266,13 @@ class ShotDetector:
         model = _valid_model(data)
         if model is None:
             return False
+        pump = model["pump_watts"]
+        if pump is not None and not self._tracker.restore(pump, model["pump_runs"]):
+            return False
         full = model["heater_watts"]
         if full is not None:
             self._set_full(full)
+        self._levels.restore(model["heater_step_watts"], model["heater_levels"])
         if model["machine_on"] and self._state is MachineState.OFF:
             # the machine was on a moment ago: its next readings are no power-on heat-up
             self._state = MachineState.READY
@@ -341,40 +314,65 @@ class ShotDetector:
 
         prev = self._last_w
         self._last_w = watts
-        if prev is not None:
-            step = watts - prev if watts > prev else prev - watts
-            if self._step_lo <= step and not self._steps_skip_lo <= step <= self._steps_skip_hi:
-                self._learn_step(step)
-            index = int((watts - self._step_lo) * _PER_BIN)
-            if 0 <= index < self._nbins:
-                self._level_bins[index] += 1
-
-        kind = self._cache.get(watts)
-        if kind is None:
-            kind = self._classify(watts)
-        if kind == _PUMP_ON:
-            if not self._pump:
-                if prev is None:
-                    # first reading (after start-up or unavailability) with the pump already
-                    # running: its start is unknown, it never counts
-                    self._pump_on_unseen(ts)
-                else:
-                    self._pump_on(ts, events)
-            if watts >= self._heater_on:
-                self._run_heater = True
-            elif self._run_ranges >= 0 and watts <= self._heater_above:
-                self._run_ranges |= self._range_bit(watts)
-        elif kind == _PUMP_OFF:
-            if self._pump:
-                self._pump_off(ts)
-        elif kind == _LEAN_OFF and self._pump:
-            # a reading between the expected levels (a plug's average straddling the pump
-            # stopping): keep the pump state; if the plug reports nothing else, the value
-            # settled near it (within the plug's report threshold), i.e. the pump is off
-            self._amb_ts = ts
-
-        self._track_state(ts, watts, kind, events)
+        tracker = self._tracker
+        kind = self._levels.observe(ts, prev, watts)
+        if not self._pump and not self._run_open:
+            # which model reads the pump changes between runs only
+            self._use_levels = self._levels.explains
+        if self._use_levels:
+            # the readings sit on heater levels (a thermostat, a heater switched in slices)
+            if not self._level_mode:
+                self._level_mode = True
+                tracker.reset()
+            self._amb_ts = None
+            if kind == PUMP_ON:
+                self._apply(ON, ts, events, first=prev is None)
+                self._levels.pump_reading(watts)
+            elif kind == PUMP_OFF:
+                self._apply(OFF, ts, events)
+            elif kind == LEAN_OFF and self._pump:
+                # a reading between the expected levels (a plug's average straddling the pump
+                # stopping): keep the pump state; if the plug reports nothing else, the value
+                # settled near it (within the plug's report threshold), i.e. the pump is off
+                self._amb_ts = ts
+        else:
+            if self._level_mode:
+                self._level_mode = False
+                tracker.force(self._pump, ts)
+            action = self._flow_action(ts, watts) if self._flow else tracker.update(ts, watts)
+            if not self._flow and self._levels.tight and kind <= PUMP_ON:
+                # right on a level of a two-level heater (off or full) with or without the
+                # pump: that decides, whatever the trend said
+                on = kind == PUMP_ON
+                if on != self._pump:
+                    action = ON if on else OFF
+                tracker.force(on, ts)
+            self._apply(action, tracker.switch_ts, events, first=prev is None)
+            if not self._flow:
+                # silence after a candidate switch or a partial stop decides it (see _advance)
+                self._amb_ts = tracker.hold_since()
+        if self._pump and watts >= self._heater_on:
+            self._run_heater = True
+        self._track_state(ts, watts, events)
         return events
+
+    def _apply(
+        self, action: int, at: float, events: list[DetectorEvent], *, first: bool = False
+    ) -> None:
+        """Start or stop the pump segment at ``at`` as the readings decided."""
+        if action == ON and not self._pump:
+            if first:
+                # first reading (after start-up or unavailability) with the pump already
+                # running: its start is unknown, it never counts
+                self._pump_on_unseen(at)
+            else:
+                self._pump_on(at, events)
+        elif action == OFF and self._pump:
+            if not self._flow and not self._level_mode:
+                start = self._tracker.start_for(at, self._settings.shot_max_seconds)
+                if start is not None and start > self._seg_start:
+                    self._restart_segment(start, events)
+            self._pump_off(at)
 
     def tick(self, now: float) -> list[DetectorEvent]:
         """Let time pass without a new sample (the last value holds until ``now``)."""
@@ -394,8 +392,11 @@ class ShotDetector:
             if now - amb >= _AMBIGUOUS_HOLD_SECONDS:
                 # the reading near "no pump" held: the pump stopped when it came
                 self._amb_ts = None
-                if self._pump:
-                    self._pump_off(amb)
+                if self._level_mode:
+                    self._apply(OFF, amb, events)
+                else:
+                    tracker = self._tracker
+                    self._apply(tracker.expire(), tracker.switch_ts, events)
             else:
                 # what happened after the ambiguous reading is not known yet
                 now = amb
@@ -447,154 +448,30 @@ class ShotDetector:
             return events
         self._paused = False
         self._last_w = None  # like after unavailability: a run already going never counts
+        self._tracker.reset()
         self._high_since = None
         self._standby_since = None
         self._set_state(now, MachineState.READY, events)
         return events
 
-    # ------------------------------------------------------------------ classification
+    # ------------------------------------------------------------------ flow heaters
 
-    def _dist(self, x: float) -> float:
-        """Distance of ``x`` to the nearest heater-only level (0, a step multiple, full)."""
-        d = x if x >= 0.0 else -x
-        q = self._q
-        if q > 0.0 and x > 0.0:
-            k = round(x / q)
-            if k >= 1:
-                e = x - k * q
-                if e < 0.0:
-                    e = -e
-                d = min(d, e)
+    def _flow_action(self, ts: float, watts: float) -> int:
+        """Pump switches of a flow heater: it brews while its heater is on."""
         full = self._full
-        if full > 0.0:
-            e = x - full
-            if e < 0.0:
-                e = -e
-            d = min(d, e)
-        return d
-
-    def _pump_dist(self, x: float) -> float:
-        """Distance of ``x`` to ``heater level + pump draw`` (any level, any plausible draw)."""
-        best = _INF
-        q = self._q
-        full = self._full
-        tol = self._settings.level_tolerance_watts
-        for low, high in self._pump_ranges:
-            # heater levels that leave a plausible pump draw on top: 0, a few step multiples
-            # just below x - low, and the full heater power
-            top = x - low + tol
-            levels = [0.0]
-            if q > 0.0:
-                k = int(top / q)
-                levels.extend(j * q for j in range(max(1, k - 3), k + 1))
-            if 0.0 < full <= top:
-                levels.append(full)
-            for level in levels:
-                r = x - level
-                d = low - r if r < low else (r - high if r > high else 0.0)
-                best = min(best, d)
-        return best
-
-    def _classify(self, x: float) -> int:
-        settings = self._settings
-        tol = settings.level_tolerance_watts + settings.level_tolerance_ratio * x
-        d0 = self._dist(x)
-        # "no pump" is the default: the pump must explain the reading clearly better
-        d1 = self._pump_dist(x) + _PUMP_BIAS * tol
-        if d1 < d0 and d1 <= tol:
-            kind = _PUMP_ON
-        elif (d0 <= d1 and d0 <= tol) or x < settings.standby_watts:
-            kind = _PUMP_OFF
-        elif min(d0, d1) <= _LEAN_TOLERANCES * tol:
-            kind = _LEAN_ON if d1 < d0 else _LEAN_OFF
-        else:
-            kind = _AMBIGUOUS
-        cache = self._cache
-        if len(cache) >= _CACHE_MAX:
-            cache.clear()
-        cache[x] = kind
-        return kind
-
-    def _learn_step(self, step: float) -> None:
-        index = int((step - self._step_lo) / _STEP_BIN_WATTS)
-        bins = self._step_bins
-        if index >= len(bins):
-            return
-        bins[index] += 1
-        self._step_new += 1
-        if self._step_new >= self._step_every:
-            self._step_new = 0
-            if self._recompute_step():
-                self._step_every = _STEP_RECOMPUTE_EVERY
-            else:
-                # the step is settled: look again less and less often
-                self._step_every = min(2 * self._step_every, _STEP_RECOMPUTE_MAX)
-
-    def _recompute_step(self) -> bool:
-        """Re-estimate the heater step; return True when it changed."""
-        bins = self._step_bins
-        n = len(bins)
-        smooth = [
-            bins[i] + (bins[i - 1] if i else 0) + (bins[i + 1] if i + 1 < n else 0)
-            for i in range(n)
-        ]
-        top = max(smooth)
-        # a heater step is a sharp peak; switching transients spread over all bins
-        if top < _STEP_MIN_COUNT or top < _STEP_SHARPNESS * 3 * sum(bins) / n:
-            return False
-        if top > 100_000:
-            self._step_bins = [b // 2 for b in bins]
-            self._level_bins = [b // 2 for b in self._level_bins]
-        threshold = max(_STEP_MIN_COUNT, _STEP_PEAK_RATIO * top)
-        levels = self._level_bins
-        i = 0
-        while i < n:
-            if smooth[i] < threshold:
-                i += 1
-                continue
-            # the local maximum of this peak
-            j = i
-            while j + 1 < n and smooth[j + 1] > smooth[j]:
-                j += 1
-            # a PID heater also *reads* one step (its shortest pulse) now and then; a step
-            # size that never shows as a reading is a switching transient of something else
-            support = sum(levels[max(0, j - 2) : j + 3])
-            if support >= _LEVEL_SUPPORT * smooth[j]:
-                lo, hi = max(0, j - 1), min(n, j + 2)
-                weight = sum(bins[lo:hi])
-                centre = sum(bins[k] * (k + 0.5) for k in range(lo, hi)) / weight
-                q = self._step_lo + centre * _STEP_BIN_WATTS
-                if abs(q - self._q) > 0.5:
-                    self._q = q
-                    self._cache.clear()
-                    return True
-                return False
-            i = j + 2
-        return False
+        threshold = max(self._settings.high_watts, _FLOW_RATIO * full)
+        hot = watts >= threshold
+        heating = self._heating or (self._state is MachineState.OFF and self._seen_off)
+        if hot and heating and (full == 0.0 or watts < full + self._settings.pump_min_watts):
+            # the power-on heat-up (no water flows), unless the heater plus the pump shows
+            hot = False
+        tracker = self._tracker
+        if hot == tracker.on:
+            return NONE
+        tracker.force(hot, ts)
+        return ON if hot else OFF
 
     # ------------------------------------------------------------------ pump runs
-
-    def _range_bit(self, x: float) -> int:
-        bit = 0
-        tol = self._settings.level_tolerance_watts
-        for i, (low, high) in enumerate(self._pump_ranges):
-            if low - tol <= x <= high + tol:
-                bit |= 1 << i
-        return bit
-
-    def _vote_range(self) -> None:
-        """Let a two-pump profile (heat exchanger) settle on the pump it actually has."""
-        mask = self._run_ranges
-        if mask not in (1, 2):
-            return
-        votes = self._range_votes
-        votes[mask - 1] += 1
-        winner = 0 if votes[0] > votes[1] else 1
-        if votes[winner] - votes[1 - winner] >= _RANGE_VOTES:
-            self._pump_ranges = [self._pump_ranges[winner]]
-            self._heater_above = self._pump_ranges[0][1] + self._settings.level_tolerance_watts
-            self._run_ranges = -1
-            self._cache.clear()
 
     def _pump_on(self, ts: float, events: list[DetectorEvent]) -> None:
         self._pump = True
@@ -611,10 +488,24 @@ class ShotDetector:
         self._main_len = 0.0
         self._main_end = ts
         self._run_overlong = False
+        self._run_unseen = False
         self._run_heater = False
         self._prefix_heater = False
-        self._run_ranges = min(self._run_ranges, 0)
         events.append(ShotStarted(start=ts))
+
+    def _restart_segment(self, start: float, events: list[DetectorEvent]) -> None:
+        """Let the pump segment begin at ``start``, not when its first candidate start said."""
+        if self._run_unseen:
+            return
+        if self._run_overlong or self._run_start == self._seg_start:
+            # what opened the run was no pump (a heater ramp): the run begins at ``start``
+            if self._run_overlong:
+                self._run_overlong = False
+                events.append(ShotStarted(start=start))
+            self._run_start = start
+            self._main_len = 0.0
+            self._main_end = start
+        self._seg_start = start
 
     def _pump_on_unseen(self, ts: float) -> None:
         self._pump = True
@@ -627,10 +518,12 @@ class ShotDetector:
             self._main_end = ts
             self._run_heater = False
         self._run_overlong = True
+        self._run_unseen = True
 
     def _pump_off(self, ts: float) -> None:
         self._pump = False
         self._seg_end = ts
+        self._seg_step = self._tracker.last_step
         self._seg_poll = self._poll
         self._seg_pending = True
 
@@ -644,6 +537,7 @@ class ShotDetector:
             self._main_len = length
             self._main_end = end
             self._main_poll = self._seg_poll
+            self._main_step = self._seg_step
         if first and length < settings.pulse_min_seconds and self._run_open:
             # a lone blip (a plug's average catching a heater switch) does not open a run
             # that a shot starting a few seconds later would be merged into
@@ -666,8 +560,7 @@ class ShotDetector:
         if self._seg_pending:
             self._finalize_segment(events)
         self._run_open = False
-        if self._run_ranges > 0:
-            self._vote_range()
+        self._levels.run_closed()
         if self._run_overlong:
             return
         start, end = self._run_start, self._main_end
@@ -687,6 +580,9 @@ class ShotDetector:
                     self._pending_shots.append((start, end))
             else:
                 events.append(ShotFinished(start=start, end=end))
+                if self._main_step > 0.0:
+                    # the pump stopping at the end of a shot: its draw against a puck
+                    self._tracker.learn(self._main_step)
         else:
             events.append(ShotDiscarded(start=start, end=end, reason=reason))
 
@@ -730,6 +626,7 @@ class ShotDetector:
     def _unavailable(self, ts: float, events: list[DetectorEvent]) -> None:
         self._last_w = None
         self._amb_ts = None
+        self._tracker.reset()
         if self._paused:
             return
         if self._run_open:
@@ -749,7 +646,7 @@ class ShotDetector:
 
     # ------------------------------------------------------------------ machine state
 
-    def _track_state(self, ts: float, watts: float, kind: int, events: list[DetectorEvent]) -> None:
+    def _track_state(self, ts: float, watts: float, events: list[DetectorEvent]) -> None:
         settings = self._settings
         state = self._state
         if watts < settings.standby_watts:
@@ -768,7 +665,7 @@ class ShotDetector:
                 self._heating_since = ts
                 self._heat_sum = self._heat_time = self._heat_max = 0.0
                 self._heat_prev_w = 0.0
-        if watts >= settings.high_watts and kind != _PUMP_ON:
+        if watts >= settings.high_watts and not self._pump:
             high = True
             if self._high_since is None:
                 self._high_since = ts
@@ -783,7 +680,7 @@ class ShotDetector:
             due = due or state is MachineState.STEAMING
         if self._heating:
             due = True
-            if kind == _PUMP_ON:
+            if self._pump:
                 # water is flowing: this is no pure heat-up (brew right after power-on)
                 self._heating = False
             else:
@@ -819,7 +716,7 @@ class ShotDetector:
     def _set_full(self, level: float) -> None:
         self._full = level
         self._heater_on = max(self._settings.high_watts, self._settings.heater_on_ratio * level)
-        self._cache.clear()
+        self._levels.set_full(level)
 
     def _derive_state(self, now: float, events: list[DetectorEvent]) -> None:
         settings = self._settings
@@ -850,6 +747,10 @@ class ShotDetector:
             self._state = state
 
 
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
 def _number(value: object, low: float, high: float) -> float | None:
     """``value`` as a float when it is a real number within ``[low, high]``, else None."""
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -868,8 +769,18 @@ def _valid_model(data: object) -> dict[str, Any] | None:
     machine_on = data.get("machine_on")
     if not isinstance(machine_on, bool):
         return None
-    model: dict[str, Any] = {"machine_on": machine_on}
-    for name, high in (("pump_watts", _MODEL_PUMP_MAX), ("heater_watts", _MODEL_WATTS_MAX)):
+    levels = data.get("heater_levels", False)
+    if not isinstance(levels, bool):
+        return None
+    runs = data.get("pump_runs", 0)
+    if isinstance(runs, bool) or not isinstance(runs, int) or not 0 <= runs <= _MODEL_RUNS_MAX:
+        return None
+    model: dict[str, Any] = {"machine_on": machine_on, "pump_runs": runs, "heater_levels": levels}
+    for name, high in (
+        ("pump_watts", _MODEL_PUMP_MAX),
+        ("heater_watts", _MODEL_WATTS_MAX),
+        ("heater_step_watts", _MODEL_WATTS_MAX),
+    ):
         value = data.get(name)
         if value is not None:
             value = _number(value, 1.0, high)

@@ -1,0 +1,380 @@
+"""Pump switches in a plug's power readings: steps against the heater's local trend.
+
+A reading is ``heater + pump``. The pump is on or off and draws ``P`` (its own figure, learned
+from the runs it sees; until then the profile's range), a little less at free flow and while a
+puck fills (~0.8 P) and a little more against a blind basket (~1.05 P). Switching it changes
+the reading by about ``P`` within one report (or two consecutive 1 s averages that straddle
+the switch). The heater is either smooth (a PID through a zero-cross relay: any value, moving
+by tens of watts per second at most, ramping while cold water comes in and for seconds after
+the pump stops) or switches between two levels (a thermostat, a slow PID window, a second
+heater): jumps far larger than any pump step.
+
+So the tracker keeps two *tracks* of the readings (the heater's low and high level; a smooth
+heater uses one), each with its last value and local slope. A new reading joins the track it
+is closest to (as predicted from that track's trend). Its deviation from that prediction is
+the step: within ``[0.55, 1.5] x P`` up it means the pump started, down that it stopped
+(a partial step may be completed by the next reading of the same track). Readings that fit
+no track (a heater switch) start a track afresh and tell nothing about the pump. A reading
+below standby means the pump is off. O(1) per reading: a handful of floats per track.
+"""
+
+from __future__ import annotations
+
+import math
+
+NONE = 0
+ON = 1
+OFF = 2
+
+_INF = math.inf
+# a track's slope is extrapolated at most this far: an on-change plug that stays silent says
+# the value did not move by more than its report threshold
+_HORIZON_SECONDS = 2.0
+# only readings this close to the previous one of their track update the slope
+_SLOPE_SECONDS = 3.0
+_SLOPE_MAX = 80.0  # W/s, a PID heater moves slower than this
+# Holt's smoothing of a track's level and slope
+_ALPHA = 0.6
+_BETA = 0.2
+# a reading this soon after a heater switch completes it (the plug averaged over the switch)
+_SETTLE_SECONDS = 2.5
+# a track not read for this long gives no step evidence (the heater moved meanwhile)
+_STALE_SECONDS = 60.0
+# a pump step is [_STEP_LOW, _STEP_HIGH] x P; a step of _PARTIAL x P may be half of one
+_STEP_LOW = 0.55
+_STEP_HIGH = 1.5
+_PARTIAL = 0.25
+# readings farther than this x the largest pump step from every track are a heater switch
+_JUMP = 1.5
+# a partial stop (at least _HOLD_PARTIAL x P) that no new report follows within the plug's
+# silence is taken as the stop (an on-change plug does not report the settling part)
+_HOLD_PARTIAL = 0.4
+# a step must also stand this many times above the track's typical deviation (its noise,
+# estimated as a moving average of the deviations, each capped)
+_NOISE_FACTOR = 3.0
+_NOISE_FACTOR2 = 4.0
+# a candidate step holds when the next reading of its track keeps this share of it
+_HOLD_SHARE = 0.5
+_NOISE_WEIGHT = 0.1
+# candidate starts kept while the pump runs
+_STARTS_MAX = 16
+# bounds of a learned pump draw relative to the profile's range
+_LEARN_LOW = 0.6
+_LEARN_HIGH = 1.4
+# the learned draw is the mean of the first runs, then a moving average over about this many
+_LEARN_WINDOW = 10
+
+
+class PumpTracker:
+    """Decides from each reading whether the pump just started or stopped."""
+
+    __slots__ = (
+        "_bands",
+        "_count",
+        "_d1",
+        "_d2",
+        "_learned",
+        "_n",
+        "_pend_e",
+        "_pend_k",
+        "_pend_ts",
+        "_r",
+        "_s",
+        "_seeded",
+        "_standby",
+        "_starts",
+        "_t",
+        "_tb_s",
+        "_tb_t",
+        "_tb_v",
+        "_tent_at",
+        "_tent_k",
+        "_tent_size",
+        "_tent_ts",
+        "_v",
+        "last_step",
+        "on",
+        "switch_ts",
+    )
+
+    def __init__(self, bands: list[tuple[float, float]], standby: float) -> None:
+        """Track a pump whose draw lies in one of ``bands`` (W); ``standby``: all off below."""
+        self._bands = bands
+        self._standby = standby
+        self._learned = 0.0
+        self._count = 0
+        self._v = [0.0, 0.0]
+        self._t = [-_INF, -_INF]
+        self._s = [0.0, 0.0]
+        self._d1 = [0.0, 0.0]
+        self._d2 = [0.0, 0.0]
+        self._n = [0.0, 0.0]
+        self._r = [0.0, 0.0]
+        self._seeded = [-_INF, -_INF]
+        self._pend_e = 0.0
+        self._pend_ts = 0.0
+        self._pend_k = -1
+        # a candidate switch waiting for the next reading of its track
+        self._tent_k = -1
+        self._tent_at = self._tent_size = self._tent_ts = 0.0
+        self._tb_v = self._tb_s = self._tb_t = 0.0
+        self.on = False
+        # candidate start times since the pump was last seen stopping
+        self._starts: list[float] = []
+        # time of the last switch update() reported, and its size in W (0 when no step)
+        self.switch_ts = 0.0
+        self.last_step = 0.0
+
+    # ------------------------------------------------------------------ learned draw
+
+    @property
+    def pump_watts(self) -> float | None:
+        """The learned pump draw, None until a run taught it."""
+        return self._learned if self._count else None
+
+    @property
+    def runs(self) -> int:
+        """How many runs the pump draw was learned from."""
+        return self._count
+
+    def band(self) -> tuple[float, float]:
+        """Return the pump steps a reading may show, as (low, high) in W."""
+        refs = self._refs()
+        return _STEP_LOW * min(refs), _STEP_HIGH * max(refs)
+
+    def _refs(self) -> list[float]:
+        if self._count:
+            return [self._learned]
+        return [(low + high) / 2.0 for low, high in self._bands]
+
+    def _clamp(self, watts: float) -> float | None:
+        for low, high in self._bands:
+            if _LEARN_LOW * low <= watts <= _LEARN_HIGH * high:
+                return watts
+        return None
+
+    def learn(self, watts: float) -> None:
+        """Take the size of a shot's stop step as a measurement of the pump draw."""
+        if self._clamp(watts) is None:
+            return
+        self._count += 1
+        weight = 1.0 / min(self._count, _LEARN_WINDOW)
+        self._learned += (watts - self._learned) * weight
+
+    def restore(self, watts: float, runs: int) -> bool:
+        """Set a pump draw learned before (False when it fits none of the bands)."""
+        if self._clamp(watts) is None:
+            return False
+        self._learned = watts
+        self._count = max(1, runs)
+        return True
+
+    # ------------------------------------------------------------------ readings
+
+    def reset(self) -> None:
+        """Forget the tracks (the plug was unavailable: the pump state is unknown)."""
+        self._t = [-_INF, -_INF]
+        self._pend_k = -1
+        self._tent_k = -1
+        self._starts.clear()
+        self.on = False
+
+    def hold_since(self) -> float | None:
+        """Time of the last reading when silence alone would decide a switch (see expire)."""
+        if self._tent_k >= 0:
+            return self._tent_ts
+        if not self.on or self._pend_k < 0 or self._pend_e >= 0.0:
+            return None
+        if -self._pend_e < _HOLD_PARTIAL * min(self._refs()):
+            return None
+        return self._pend_ts
+
+    def expire(self) -> int:
+        """Confirm a candidate switch or a partial stop the plug stayed silent after."""
+        if self._tent_k >= 0:
+            self._tent_k = -1
+            return self._switch(self._tent_at, self._tent_size)
+        if self.on and self._pend_k >= 0 and self._pend_e < 0.0:
+            self._pend_k = -1
+            return self._switch(self._pend_ts, self._pend_e)
+        return NONE
+
+    def force(self, on: bool, ts: float) -> None:
+        """Set the pump state from outside (a flow heater, a paused detector)."""
+        self.on = on
+        self.switch_ts = ts
+        self.last_step = 0.0
+        self._pend_k = -1
+        self._tent_k = -1
+        if not on:
+            self._starts.clear()
+
+    def update(self, ts: float, x: float) -> int:
+        """Process a reading; return ON or OFF when the pump switched (at ``switch_ts``)."""
+        best_k = -1
+        best_d = _INF
+        pred = 0.0
+        dt = 0.0
+        t = self._t
+        for k in (0, 1):
+            if t[k] == -_INF:
+                continue
+            age = ts - t[k]
+            # a plug silent for long saw no change above its report threshold
+            p = self._v[k] + self._s[k] * age if age <= _SLOPE_SECONDS else self._r[k]
+            d = x - p if x >= p else p - x
+            if d < best_d:
+                best_k, best_d, pred, dt = k, d, p, age
+        refs = self._refs()
+        jump = _JUMP * _STEP_HIGH * max(refs)
+        result = NONE
+        if best_k < 0 or best_d > jump or dt > _STALE_SECONDS:
+            # a heater switch, or the first reading: start the older track afresh
+            k = 0 if t[0] <= t[1] else 1
+            if best_k >= 0 and dt > _STALE_SECONDS and best_d <= jump:
+                k = best_k
+            self._seed(k, ts, x)
+            self._pend_k = -1
+            if self._tent_k == k:
+                self._tent_k = -1
+        elif ts - self._seeded[best_k] <= _SETTLE_SECONDS:
+            # the reading after a heater switch: a plug's average caught the switch midway,
+            # this one completes it
+            self._seeded[best_k] = -_INF
+            self._v[best_k] = self._r[best_k] = x
+            self._t[best_k] = ts
+        else:
+            result = self._reading(best_k, ts, x, pred, dt, refs)
+        if self.on and (x < self._standby or x < 0.5 * _STEP_LOW * min(refs)):
+            # nothing at all, or less than the pump alone draws
+            self._tent_k = -1
+            self.on = False
+            self.switch_ts = ts
+            self.last_step = 0.0
+            result = OFF
+        return result
+
+    def _reading(
+        self, k: int, ts: float, x: float, pred: float, dt: float, refs: list[float]
+    ) -> int:
+        result = NONE
+        if self._tent_k == k:
+            # the reading after a candidate switch on the same track: did the step hold?
+            self._tent_k = -1
+            base = self._tb_v + self._tb_s * min(ts - self._tb_t, _SLOPE_SECONDS)
+            size = self._tent_size
+            if (x - base) * size >= _HOLD_SHARE * size * size:
+                result = self._switch(self._tent_at, size)
+            else:
+                # a spike, not a switch: the track goes on from before it
+                pred = base
+                self._s[k] = self._tb_s
+        e = x - pred
+        noise = self._n[k]
+        small = _PARTIAL * min(refs)
+        if result == NONE and self._tent_k < 0:
+            candidate = self._step(k, ts, e, refs, noise)
+            if candidate is not None:
+                self._tent_k = k
+                self._tent_at, self._tent_size = candidate
+                self._tent_ts = ts
+                self._tb_v, self._tb_s, self._tb_t = pred - self._s[k] * dt, self._s[k], ts - dt
+                self._pend_k = -1
+                self._v[k] = self._r[k] = x
+                self._t[k] = ts
+                return NONE
+        if e >= small or e <= -small:
+            self._pend_k, self._pend_e, self._pend_ts = k, e, ts
+        else:
+            self._pend_k = -1
+        ae = e if e >= 0.0 else -e
+        self._n[k] = noise + (min(ae, small * 2.0) - noise) * _NOISE_WEIGHT
+        if 0.0 < dt <= _SLOPE_SECONDS:
+            # Holt's local linear trend: the level follows part of the deviation, the slope
+            # a little of it
+            self._s[k] = max(-_SLOPE_MAX, min(_SLOPE_MAX, self._s[k] + _BETA * e / dt))
+            self._v[k] = pred + _ALPHA * e
+        else:
+            self._s[k] = 0.0
+            self._v[k] = x
+        self._r[k] = x
+        self._t[k] = ts
+        return result
+
+    def _seed(self, k: int, ts: float, x: float) -> None:
+        self._seeded[k] = ts
+        self._v[k] = x
+        self._r[k] = x
+        self._t[k] = ts
+        self._s[k] = self._d1[k] = self._d2[k] = 0.0
+        self._n[k] = 0.0
+
+    def _slope(self, k: int, d: float) -> None:
+        a, b = self._d1[k], self._d2[k]
+        self._d2[k] = a
+        self._d1[k] = d
+        # median of the last three per-second changes: a lone outlier does not bend the trend
+        m = max(min(a, b), min(max(a, b), d))
+        self._s[k] = max(-_SLOPE_MAX, min(_SLOPE_MAX, m))
+
+    def _step(
+        self, k: int, ts: float, e: float, refs: list[float], noise: float
+    ) -> tuple[float, float] | None:
+        """Return a candidate switch (time, signed size), or None.
+
+        A candidate is ``e`` (or it and the partial step just before) when it is a pump step
+        standing out of the track's noise.
+        """
+        pend_e = self._pend_e
+        pend = (
+            self._pend_k == k
+            and ts - self._pend_ts <= _HORIZON_SECONDS + 0.5
+            and (pend_e > 0.0) == (e > 0.0)
+        )
+        single = _NOISE_FACTOR * noise
+        for size, at, floor in (
+            ((e, ts, single), (e + pend_e, self._pend_ts, _NOISE_FACTOR2 * noise))
+            if pend
+            else ((e, ts, single),)
+        ):
+            mag = size if size >= 0.0 else -size
+            for p in refs:
+                if max(_STEP_LOW * p, floor) <= mag <= _STEP_HIGH * p and (size > 0.0 or self.on):
+                    return at, size
+        return None
+
+    def _switch(self, ts: float, size: float) -> int:
+        if size > 0.0:
+            # a start (or, while running, another candidate start: an earlier one may have
+            # been a heater ramp)
+            starts = self._starts
+            if len(starts) >= _STARTS_MAX:
+                del starts[0]
+            starts.append(ts)
+            if self.on:
+                return NONE
+            self.on = True
+            self.switch_ts = ts
+            self.last_step = size
+            return ON
+        if not self.on:
+            return NONE
+        self.on = False
+        self.switch_ts = ts
+        self.last_step = -size
+        return OFF
+
+    def start_for(self, stop: float, longest: float) -> float | None:
+        """Return the start of the run that stops at ``stop`` and forget the candidates.
+
+        That is the earliest candidate making the run at most ``longest`` s long (None
+        without candidates).
+        """
+        starts = self._starts
+        chosen = None
+        for ts in starts:
+            if stop - ts <= longest and ts < stop:
+                chosen = ts
+                break
+        starts.clear()
+        return chosen
