@@ -291,7 +291,7 @@ def replay_with_restarts(
     (with ``restore_model(export_model())`` of the running one when ``keep_model``, else cold),
     is fed the value holding at that moment and then the samples up to the next restart
     moment. The shots it finds there are compared with the ones the uninterrupted detector
-    found in the same window (same start within a second).
+    found in the same window (matched as ``score`` does: overlapping, each at most once).
     """
     settings = settings_for(machine_type)
     points = restart_points(labelled)
@@ -341,7 +341,7 @@ def replay_with_restarts(
         high = points[i + 1] if i + 1 < len(points) else end
         truth = [s for s in whole_shots if low <= s[0] < high]
         mine = [s for s in window if low <= s[0] < high]
-        same = sum(1 for s in truth if any(abs(s[0] - m[0]) <= 1.0 for m in mine))
+        same = score(mine, truth).true_positives
         expected += len(truth)
         found += same
         extra += len(mine) - same

@@ -154,7 +154,7 @@ class ShotDetector:
         bands = [(settings.pump_min_watts, settings.pump_max_watts)]
         if settings.pump2_max_watts > 0.0:
             bands.append((settings.pump2_min_watts, settings.pump2_max_watts))
-        self._tracker = PumpTracker(bands, settings.standby_watts)
+        self._tracker = PumpTracker(bands, settings.standby_watts, settings.shot_max_seconds)
         self._levels = HeaterLevels(settings)
         # the readings are classified by heater levels (see levels.py), not by the tracker
         self._level_mode = False
@@ -318,7 +318,9 @@ class ShotDetector:
         kind = self._levels.observe(ts, prev, watts)
         if not self._pump and not self._run_open:
             # which model reads the pump changes between runs only
-            self._use_levels = self._levels.explains
+            # (a flow heater idling in PID pulses of a step: its brews are read on its levels)
+            levels = self._levels
+            self._use_levels = levels.explains or (self._flow and levels.step > 0.0)
         if self._use_levels:
             # the readings sit on heater levels (a thermostat, a heater switched in slices)
             if not self._level_mode:
@@ -329,6 +331,8 @@ class ShotDetector:
                 self._apply(ON, ts, events, first=prev is None)
                 self._levels.pump_reading(watts)
             elif kind == PUMP_OFF:
+                # (a plug's average straddling the stop: the drop tells no exact pump draw)
+                tracker.last_step = 0.0
                 self._apply(OFF, ts, events)
             elif kind == LEAN_OFF and self._pump:
                 # a reading between the expected levels (a plug's average straddling the pump
@@ -344,22 +348,34 @@ class ShotDetector:
                 # right on a level of a two-level heater (off or full) with or without the
                 # pump: that decides, whatever the trend said
                 on = kind == PUMP_ON
+                tracker.force(on, ts)
                 if on != self._pump:
                     action = ON if on else OFF
-                tracker.force(on, ts)
-            self._apply(action, tracker.switch_ts, events, first=prev is None)
+            self._apply(
+                action, tracker.switch_ts, events, first=prev is None, retro=tracker.retro_start
+            )
             if not self._flow:
                 # silence after a candidate switch or a partial stop decides it (see _advance)
                 self._amb_ts = tracker.hold_since()
-        if self._pump and watts >= self._heater_on:
+        if self._pump and watts >= self._heater_on and (kind == PUMP_ON or not self._level_mode):
+            # the heater came on while water flowed (on levels: a reading of heater + pump)
             self._run_heater = True
         self._track_state(ts, watts, events)
         return events
 
     def _apply(
-        self, action: int, at: float, events: list[DetectorEvent], *, first: bool = False
+        self,
+        action: int,
+        at: float,
+        events: list[DetectorEvent],
+        *,
+        first: bool = False,
+        retro: float | None = None,
     ) -> None:
-        """Start or stop the pump segment at ``at`` as the readings decided."""
+        """Start or stop the pump segment at ``at`` as the readings decided.
+
+        ``retro``: with OFF, the start of a run only its stop showed.
+        """
         if action == ON and not self._pump:
             if first:
                 # first reading (after start-up or unavailability) with the pump already
@@ -367,10 +383,14 @@ class ShotDetector:
                 self._pump_on_unseen(at)
             else:
                 self._pump_on(at, events)
+        elif action == OFF and not self._pump and retro is not None:
+            # a run whose start hid in a heater switch: known now that it stopped
+            self._pump_on(retro, events)
+            self._pump_off(at)
         elif action == OFF and self._pump:
             if not self._flow and not self._level_mode:
                 start = self._tracker.start_for(at, self._settings.shot_max_seconds)
-                if start is not None and start > self._seg_start:
+                if start is not None and start != self._seg_start:
                     self._restart_segment(start, events)
             self._pump_off(at)
 
@@ -396,7 +416,8 @@ class ShotDetector:
                     self._apply(OFF, amb, events)
                 else:
                     tracker = self._tracker
-                    self._apply(tracker.expire(), tracker.switch_ts, events)
+                    action = tracker.expire()
+                    self._apply(action, tracker.switch_ts, events, retro=tracker.retro_start)
             else:
                 # what happened after the ambiguous reading is not known yet
                 now = amb
@@ -460,7 +481,10 @@ class ShotDetector:
         """Pump switches of a flow heater: it brews while its heater is on."""
         full = self._full
         threshold = max(self._settings.high_watts, _FLOW_RATIO * full)
-        hot = watts >= threshold
+        tol = self._settings.level_tolerance_watts + self._settings.level_tolerance_ratio * watts
+        # right on the full heater power is the heater alone (a heat-up, a reheat, a
+        # thermostat's cycle); water flowing reads more (the pump) or varies (a modulated heater)
+        hot = watts >= threshold and not (full > 0.0 and -tol <= watts - full <= tol)
         heating = self._heating or (self._state is MachineState.OFF and self._seen_off)
         if hot and heating and (full == 0.0 or watts < full + self._settings.pump_min_watts):
             # the power-on heat-up (no water flows), unless the heater plus the pump shows

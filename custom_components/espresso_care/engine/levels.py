@@ -147,7 +147,7 @@ class HeaterLevels:
     @property
     def step(self) -> float:
         """The learned heater step in W (0 when none, or when the readings are off it)."""
-        return self._q
+        return self._q if self._q_ok else 0.0
 
     @property
     def confirmed_step(self) -> float:

@@ -56,6 +56,8 @@ _NOISE_FACTOR2 = 4.0
 # a candidate step holds when the next reading of its track keeps this share of it
 _HOLD_SHARE = 0.5
 _NOISE_WEIGHT = 0.1
+# a heater switch this shortly before a run's first candidate start is its start
+_JUMP_START_SECONDS = 3.0
 # candidate starts kept while the pump runs
 _STARTS_MAX = 16
 # bounds of a learned pump draw relative to the profile's range
@@ -73,7 +75,9 @@ class PumpTracker:
         "_count",
         "_d1",
         "_d2",
+        "_jumps",
         "_learned",
+        "_longest",
         "_n",
         "_pend_e",
         "_pend_k",
@@ -94,11 +98,22 @@ class PumpTracker:
         "_v",
         "last_step",
         "on",
+        "retro_start",
         "switch_ts",
     )
 
-    def __init__(self, bands: list[tuple[float, float]], standby: float) -> None:
-        """Track a pump whose draw lies in one of ``bands`` (W); ``standby``: all off below."""
+    def __init__(
+        self, bands: list[tuple[float, float]], standby: float, longest: float = 60.0
+    ) -> None:
+        """Track a pump whose draw lies in one of ``bands`` (W); ``standby``: all off below.
+
+        ``longest``: the longest run a start hidden in a heater switch may begin.
+        """
+        self._longest = longest
+        # heater switches up (the pump may have started with one), newest last
+        self._jumps: list[float] = []
+        # the start of a run found at its stop (see update), else None
+        self.retro_start: float | None = None
         self._bands = bands
         self._standby = standby
         self._learned = 0.0
@@ -177,6 +192,7 @@ class PumpTracker:
         self._pend_k = -1
         self._tent_k = -1
         self._starts.clear()
+        self._jumps.clear()
         self.on = False
 
     def hold_since(self) -> float | None:
@@ -191,6 +207,7 @@ class PumpTracker:
 
     def expire(self) -> int:
         """Confirm a candidate switch or a partial stop the plug stayed silent after."""
+        self.retro_start = None
         if self._tent_k >= 0:
             self._tent_k = -1
             return self._switch(self._tent_at, self._tent_size)
@@ -208,9 +225,14 @@ class PumpTracker:
         self._tent_k = -1
         if not on:
             self._starts.clear()
+            self._jumps.clear()
 
     def update(self, ts: float, x: float) -> int:
-        """Process a reading; return ON or OFF when the pump switched (at ``switch_ts``)."""
+        """Process a reading; return ON or OFF when the pump switched (at ``switch_ts``).
+
+        OFF with ``retro_start`` set: the pump ran from ``retro_start`` to ``switch_ts``.
+        """
+        self.retro_start = None
         best_k = -1
         best_d = _INF
         pred = 0.0
@@ -233,6 +255,9 @@ class PumpTracker:
             k = 0 if t[0] <= t[1] else 1
             if best_k >= 0 and dt > _STALE_SECONDS and best_d <= jump:
                 k = best_k
+            if best_k >= 0 and x > pred:
+                # the heater switched on: the pump may have started with it
+                self._add_jump(ts)
             self._seed(k, ts, x)
             self._pend_k = -1
             if self._tent_k == k:
@@ -274,7 +299,11 @@ class PumpTracker:
         small = _PARTIAL * min(refs)
         if result == NONE and self._tent_k < 0:
             candidate = self._step(k, ts, e, refs, noise)
-            if candidate is not None:
+            if candidate is not None and candidate[1] > 0.0 and self.on:
+                # another candidate start while the pump runs (an earlier one may have been a
+                # heater ramp); the track goes on as usual
+                self._switch(*candidate)
+            elif candidate is not None:
                 self._tent_k = k
                 self._tent_at, self._tent_size = candidate
                 self._tent_ts = ts
@@ -339,7 +368,9 @@ class PumpTracker:
         ):
             mag = size if size >= 0.0 else -size
             for p in refs:
-                if max(_STEP_LOW * p, floor) <= mag <= _STEP_HIGH * p and (size > 0.0 or self.on):
+                if max(_STEP_LOW * p, floor) <= mag <= _STEP_HIGH * p and (
+                    size > 0.0 or self.on or self._jumps
+                ):
                     return at, size
         return None
 
@@ -358,11 +389,28 @@ class PumpTracker:
             self.last_step = size
             return ON
         if not self.on:
-            return NONE
+            # a stop without a start seen: a start hidden in a heater switch (the heater and
+            # the pump coming on in the same second) when such a switch came shortly before
+            start = self._hidden_start(ts)
+            if start is None:
+                return NONE
+            self.retro_start = start
         self.on = False
         self.switch_ts = ts
         self.last_step = -size
         return OFF
+
+    def _hidden_start(self, stop: float) -> float | None:
+        for ts in self._jumps:
+            if 0.0 < stop - ts <= self._longest:
+                return ts
+        return None
+
+    def _add_jump(self, ts: float) -> None:
+        jumps = self._jumps
+        if len(jumps) >= _STARTS_MAX:
+            del jumps[0]
+        jumps.append(ts)
 
     def start_for(self, stop: float, longest: float) -> float | None:
         """Return the start of the run that stops at ``stop`` and forget the candidates.
@@ -376,5 +424,12 @@ class PumpTracker:
             if stop - ts <= longest and ts < stop:
                 chosen = ts
                 break
+        if chosen is not None:
+            # a heater switch just before it: the pump started with the heater
+            for ts in self._jumps:
+                if 0.0 <= chosen - ts <= _JUMP_START_SECONDS and stop - ts <= longest:
+                    chosen = ts
+                    break
         starts.clear()
+        self._jumps.clear()
         return chosen

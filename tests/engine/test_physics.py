@@ -1,0 +1,117 @@
+"""The detector on continuous heater physics (tests/engine/physics.py), one case per test.
+
+These are the cases a model of heater levels in whole steps could not see: a PID heater that
+reads any value and moves while the pump runs, a pump whose draw changes with back-pressure,
+mains drift, a second heater switching on its own.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.engine.physics import ROTARY, Run, drifting_mains, pid_heater, simulate
+from tests.engine.signals import T0, detector, discarded, run, shots, started
+
+if TYPE_CHECKING:
+    from custom_components.espresso_care.engine.events import ShotFinished
+
+WARM = 900.0  # s of idle first
+
+
+def _shots_of(samples: list[tuple[float, float | None]], machine: str = "single_boiler"):
+    return shots(run(detector(machine), samples, tick_every=5.0))
+
+
+def _assert_shot(shot: ShotFinished, pump: Run, tolerance: float = 2.0) -> None:
+    # a 1 s plug reading is stamped at the end of its second
+    assert shot.start == pytest.approx(T0 + pump.start + 1.0, abs=tolerance)
+    assert shot.duration == pytest.approx(pump.end - pump.start, abs=tolerance)
+
+
+def test_continuous_duty_idle_is_no_shot() -> None:
+    # a PID holding temperature at a steady 55 W (any value, not a multiple of a step) with
+    # a plug's noise, then wandering slowly between 40 and 120 W
+    def heater(t: float) -> float:
+        return 53.8 if t < 3600 else 80.0 + 40.0 * math.sin(2.0 * math.pi * t / 900.0)
+
+    samples = simulate(7200, heater=heater, noise=1.5)
+    events = run(detector(), samples, tick_every=5.0)
+    assert shots(events) == []
+    assert started(events) == []
+
+
+def test_shot_whose_heater_ramps_from_the_first_second() -> None:
+    pump = Run(WARM, WARM + 28)
+    samples = simulate(WARM + 300, heater=pid_heater(100.0, [pump]), runs=[pump], noise=1.0)
+    [shot] = _shots_of(samples)
+    _assert_shot(shot, pump)
+
+
+def test_pump_stop_buried_in_a_falling_heater() -> None:
+    # the heater peaks mid-shot and falls by over 30 W/s when the pump stops
+    pump = Run(WARM, WARM + 30)
+
+    def heater(t: float) -> float:
+        if not WARM <= t < WARM + 40:
+            return 90.0
+        return 90.0 + 600.0 * math.sin(math.pi * (t - WARM) / 40.0)
+
+    samples = simulate(WARM + 300, heater=heater, runs=[pump], noise=1.0)
+    [shot] = _shots_of(samples)
+    _assert_shot(shot, pump)
+
+
+@pytest.mark.parametrize("seconds", [3, 6])
+def test_flush_at_free_flow_draw_is_no_shot(seconds: int) -> None:
+    flush = Run(WARM, WARM + seconds, free_flow=True)
+    samples = simulate(WARM + 200, heater=pid_heater(110.0, [flush], ramp=8.0), runs=[flush])
+    events = run(detector(), samples, tick_every=5.0)
+    assert shots(events) == []
+    assert [d.reason for d in discarded(events)] == ["too_short"]
+
+
+def test_shot_at_0_8_rising_to_full_pump_draw() -> None:
+    # no heater response at all: the pump alone, 0.8x at first, 1x after 8 s
+    pump = Run(WARM, WARM + 25, fill_seconds=8.0)
+    samples = simulate(WARM + 200, heater=lambda _t: 95.0, runs=[pump])
+    [shot] = _shots_of(samples)
+    _assert_shot(shot, pump)
+
+
+def test_mains_drift_of_5_percent_over_an_hour() -> None:
+    pumps = [Run(WARM + 600 * i, WARM + 600 * i + 25 + 2 * i) for i in range(6)]
+    samples = simulate(
+        WARM + 3800,
+        heater=pid_heater(100.0, pumps),
+        runs=pumps,
+        mains=drifting_mains(0.05, 3600.0),
+        noise=1.0,
+    )
+    found = _shots_of(samples)
+    assert len(found) == len(pumps)
+    for shot, pump in zip(found, pumps, strict=True):
+        _assert_shot(shot, pump)
+
+
+def test_dual_boiler_steam_heater_switching_during_a_shot() -> None:
+    # rotary pump, a continuous brew PID, and the steam element (1000 W) on its pressurestat
+    # switching on 10 s into the shot and off 12 s later
+    pump = Run(WARM, WARM + 32)
+
+    def steam(t: float) -> float:
+        cycling = (t % 240.0) < 40.0 and t < WARM - 100
+        return 1000.0 if cycling or WARM + 10 <= t < WARM + 22 else 0.0
+
+    samples = simulate(
+        WARM + 300,
+        heater=pid_heater(120.0, [pump], ramp=12.0),
+        runs=[pump],
+        pump_watts=ROTARY,
+        extra=steam,
+        noise=1.0,
+    )
+    [shot] = _shots_of(samples, "dual_boiler")
+    _assert_shot(shot, pump)
