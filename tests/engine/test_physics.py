@@ -115,3 +115,16 @@ def test_dual_boiler_steam_heater_switching_during_a_shot() -> None:
     )
     [shot] = _shots_of(samples, "dual_boiler")
     _assert_shot(shot, pump)
+
+
+def test_polled_plug_reads_the_heater_response() -> None:
+    # a plug polled every 10 s: the pump's steps are lost between polls, the PID's response
+    # to the water is not (a shot ramps it by hundreds of watts, a flush by little)
+    shot = Run(WARM, WARM + 28)
+    flush = Run(WARM + 600, WARM + 605, free_flow=True)
+    heater = pid_heater(100.0, [shot, flush], ramp=22.0)
+    readings = simulate(WARM + 900, heater=heater, runs=[shot, flush], noise=1.0)
+    polled = readings[3::10]
+    [found] = _shots_of(polled)
+    assert found.start == pytest.approx(T0 + shot.start, abs=10.0)
+    assert found.duration == pytest.approx(28.0, abs=10.0)

@@ -87,6 +87,10 @@ _AMBIGUOUS_HOLD_SECONDS = 3.0
 _POLL_MIN_SECONDS = 4.0
 _POLL_JITTER = 1.0
 _POLL_HITS = 3
+# a plug polled this often is read by the heater's response (a faster one shows the pump's
+# steps; heartbeats of on-change plugs come every 30 s and more)
+_POLL_RAMP_MIN = 7.0
+_POLL_RAMP_MAX = 20.0
 
 
 class ShotDetector:
@@ -122,7 +126,9 @@ class ShotDetector:
         "_poll",
         "_poll_hits",
         "_prefix_heater",
+        "_prev_tight",
         "_pump",
+        "_ramp_poll",
         "_run_heater",
         "_run_open",
         "_run_overlong",
@@ -155,10 +161,18 @@ class ShotDetector:
         if settings.pump2_max_watts > 0.0:
             bands.append((settings.pump2_min_watts, settings.pump2_max_watts))
         self._tracker = PumpTracker(bands, settings.standby_watts, settings.shot_max_seconds)
+        # a single boiler refills with cold water during a shot, so its heater responds: a
+        # polled plug shows the pump through that response (a boiler that may stay cold, a
+        # flow heater, do not)
+        self._ramp_poll = (
+            settings.machine_type == "single_boiler" and settings.pump_only_max_seconds > 0.0
+        )
         self._levels = HeaterLevels(settings)
         # the readings are classified by heater levels (see levels.py), not by the tracker
         self._level_mode = False
         self._use_levels = False
+        # the previous reading lay right on a level
+        self._prev_tight = False
         # a thermoblock / capsule machine heats the water as it flows: it brews while its
         # heater is on, and its pump hides in the heater's modulation
         self._flow = settings.pump_only_max_seconds > 0.0 and settings.heater_on_ratio > 0.0
@@ -331,8 +345,7 @@ class ShotDetector:
                 self._apply(ON, ts, events, first=prev is None)
                 self._levels.pump_reading(watts)
             elif kind == PUMP_OFF:
-                # (a plug's average straddling the stop: the drop tells no exact pump draw)
-                tracker.last_step = 0.0
+                tracker.last_step = self._exact_drop(prev, watts)
                 self._apply(OFF, ts, events)
             elif kind == LEAN_OFF and self._pump:
                 # a reading between the expected levels (a plug's average straddling the pump
@@ -343,20 +356,26 @@ class ShotDetector:
             if self._level_mode:
                 self._level_mode = False
                 tracker.force(self._pump, ts)
-            action = self._flow_action(ts, watts) if self._flow else tracker.update(ts, watts)
+            action = (
+                self._flow_action(ts, watts)
+                if self._flow
+                else tracker.update(ts, watts, self._ramp_poll and self._polled_ramps())
+            )
             if not self._flow and self._levels.tight and kind <= PUMP_ON:
                 # right on a level of a two-level heater (off or full) with or without the
                 # pump: that decides, whatever the trend said
                 on = kind == PUMP_ON
-                tracker.force(on, ts)
+                tracker.settle(on, ts)
                 if on != self._pump:
                     action = ON if on else OFF
+                    tracker.last_step = 0.0 if on else self._exact_drop(prev, watts)
             self._apply(
                 action, tracker.switch_ts, events, first=prev is None, retro=tracker.retro_start
             )
             if not self._flow:
                 # silence after a candidate switch or a partial stop decides it (see _advance)
                 self._amb_ts = tracker.hold_since()
+        self._prev_tight = self._levels.tight
         if self._pump and watts >= self._heater_on and (kind == PUMP_ON or not self._level_mode):
             # the heater came on while water flowed (on levels: a reading of heater + pump)
             self._run_heater = True
@@ -393,6 +412,25 @@ class ShotDetector:
                 if start is not None and start != self._seg_start:
                     self._restart_segment(start, events)
             self._pump_off(at)
+
+    def _polled_ramps(self) -> bool:
+        """Whether the plug is polled so that the heater's response is what shows the pump."""
+        return _POLL_RAMP_MIN <= self._poll <= _POLL_RAMP_MAX
+
+    def _exact_drop(self, prev: float | None, watts: float) -> float:
+        """Return the pump's draw when the pump alone stopped (to standby), else 0.
+
+        A reading of the pump alone right before standby is the pump's draw (as the plug
+        reads it); a drop from heater + pump straddles the stop or the heater's level.
+        """
+        settings = self._settings
+        if prev is None or not self._prev_tight or watts >= settings.standby_watts:
+            return 0.0
+        if settings.pump_min_watts <= prev <= settings.pump_max_watts or (
+            settings.pump2_min_watts <= prev <= settings.pump2_max_watts
+        ):
+            return prev
+        return 0.0
 
     def tick(self, now: float) -> list[DetectorEvent]:
         """Let time pass without a new sample (the last value holds until ``now``)."""
@@ -741,6 +779,7 @@ class ShotDetector:
         self._full = level
         self._heater_on = max(self._settings.high_watts, self._settings.heater_on_ratio * level)
         self._levels.set_full(level)
+        self._tracker.full = level
 
     def _derive_state(self, now: float, events: list[DetectorEvent]) -> None:
         settings = self._settings

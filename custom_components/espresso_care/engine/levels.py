@@ -68,6 +68,10 @@ _HOLD_MAX_SECONDS = 10.0
 _LATTICE_ENTER = 0.75
 _LATTICE_LEAVE = 0.6
 _LATTICE_MIN_SECONDS = 30.0
+# half the learned step is tried only when it exceeds the pump's highest draw this many times
+_HALF_STEP_PUMPS = 1.5
+# ... once readings of several steps held this long
+_HALF_MIN_SECONDS = 10.0
 _SHARE_ENTER = 0.9
 _SHARE_LEAVE = 0.75
 
@@ -79,6 +83,7 @@ class HeaterLevels:
         "_cache",
         "_full",
         "_heater_above",
+        "_lat_half",
         "_lat_seen",
         "_lat_share",
         "_lat_ts",
@@ -135,6 +140,7 @@ class HeaterLevels:
         # the learned step is used once readings of several steps show it (see _judge_lattice)
         self._q_ok = True
         self._lat_share = 0.0
+        self._lat_half = 0.0
         self._lat_seen = 0.0
         self._lat_x = 0.0
         self._lat_ts = 0.0
@@ -220,21 +226,28 @@ class HeaterLevels:
             return
         weight = min(ts - self._lat_ts, _HOLD_MAX_SECONDS)
         self._lat_ts = ts
-        tol = _TIGHT_WATTS + _TIGHT_RATIO * prev
-        e = prev - round(prev / q) * q
-        on = -tol <= e <= tol
-        if not on:
-            # a multiple of the step plus the pump
-            for low, high in self._pump_ranges:
-                if math.floor((prev - low + tol) / q) * q >= prev - high - tol:
-                    on = True
-                    break
+        on = self._on_lattice(prev, q)
         self._lat_seen += weight
+        rate = max(weight / self._lat_seen, weight * _SHARE_WEIGHT)
         share = self._lat_share
-        share += ((1.0 if on else 0.0) - share) * max(
-            weight / self._lat_seen, weight * _SHARE_WEIGHT
-        )
+        share += ((1.0 if on else 0.0) - share) * rate
         self._lat_share = share
+        # the step learned may be two of the heater's (it switched two at a time at first)
+        half = self._lat_half
+        half += ((1.0 if on or self._on_lattice(prev, q / 2.0) else 0.0) - half) * rate
+        self._lat_half = half
+        if (
+            self._lat_seen >= _HALF_MIN_SECONDS
+            and share < _LATTICE_ENTER
+            and half >= _LATTICE_ENTER
+            and q / 2.0 >= self._step_lo
+            # (on a finer lattice, multiples plus the pump's range cover nearly every reading)
+            and q / 2.0 >= _HALF_STEP_PUMPS * max(high for _, high in self._pump_ranges)
+        ):
+            self._q = q / 2.0
+            self._lat_share = half
+            self._cache.clear()
+            self._seen = 0.0
         # until such readings held for a while, the step is given the benefit of the doubt
         ok = self._lat_seen < _LATTICE_MIN_SECONDS or share >= (
             _LATTICE_LEAVE if self._q_ok else _LATTICE_ENTER
@@ -243,6 +256,16 @@ class HeaterLevels:
             self._q_ok = ok
             self._cache.clear()
             self._seen = 0.0
+
+    def _on_lattice(self, x: float, q: float, *, pump: bool = True) -> bool:
+        """Whether ``x`` is a multiple of ``q``, or (``pump``) one plus the pump's draw."""
+        tol = _TIGHT_WATTS + _TIGHT_RATIO * x
+        e = x - round(x / q) * q
+        if -tol <= e <= tol:
+            return True
+        return pump and any(
+            math.floor((x - low + tol) / q) * q >= x - high - tol for low, high in self._pump_ranges
+        )
 
     def _judge(self, ts: float) -> None:
         """Count how long the previous reading held on a level, or off every level."""
@@ -396,7 +419,7 @@ class HeaterLevels:
                     self._q = q
                     self._cache.clear()
                     # other levels: judge afresh how well they explain the readings
-                    self._seen = self._lat_seen = 0.0
+                    self._seen = self._lat_seen = self._lat_half = 0.0
                     return True
                 return False
             i = j + 2

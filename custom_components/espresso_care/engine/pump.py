@@ -38,11 +38,22 @@ _ALPHA = 0.6
 _BETA = 0.2
 # a reading this soon after a heater switch completes it (the plug averaged over the switch)
 _SETTLE_SECONDS = 2.5
+# polled plug: a rise of up to this x the pump draw between polls is a heater's response to
+# water (more is a heater switched on at full power), and a response of less than
+# _POLL_SHOT_RISE x the pump draw is a flush
+_POLL_RISE_MAX = 12.0
+_POLL_SHOT_RISE = 4.0
+# readings this close show a pump step whole
+_DENSE_SECONDS = 1.5
+# the pump "running" this many times the longest run was no pump
+_STUCK_FACTOR = 1.0
 # a track not read for this long gives no step evidence (the heater moved meanwhile)
 _STALE_SECONDS = 60.0
 # a pump step is [_STEP_LOW, _STEP_HIGH] x P; a step of _PARTIAL x P may be half of one
 _STEP_LOW = 0.55
 _STEP_HIGH = 1.5
+_LEARNED_LOW = 0.7
+_LEARNED_HIGH = 1.4
 _PARTIAL = 0.25
 # readings farther than this x the largest pump step from every track are a heater switch
 _JUMP = 1.5
@@ -51,11 +62,15 @@ _JUMP = 1.5
 _HOLD_PARTIAL = 0.4
 # a step must also stand this many times above the track's typical deviation (its noise,
 # estimated as a moving average of the deviations, each capped)
-_NOISE_FACTOR = 3.0
-_NOISE_FACTOR2 = 4.0
+_NOISE_FACTOR = 3.5
+_NOISE_FACTOR2 = 5.0
 # a candidate step holds when the next reading of its track keeps this share of it
 _HOLD_SHARE = 0.5
+# ... judged against the trend from before it, extrapolated this far at most
+_HOLD_HORIZON_SECONDS = 6.0
 _NOISE_WEIGHT = 0.1
+# ... and this fraction of the reading over the noise factor
+_LEVEL_NOISE = 0.01
 # a heater switch this shortly before a run's first candidate start is its start
 _JUMP_START_SECONDS = 3.0
 # candidate starts kept while the pump runs
@@ -63,7 +78,9 @@ _STARTS_MAX = 16
 # bounds of a learned pump draw relative to the profile's range
 _LEARN_LOW = 0.6
 _LEARN_HIGH = 1.4
-# the learned draw is the mean of the first runs, then a moving average over about this many
+# a draw is known once this many shots showed it
+_LEARN_MIN = 2
+# the learned draw is the median of the stop steps of the last this many shots
 _LEARN_WINDOW = 10
 
 
@@ -82,7 +99,12 @@ class PumpTracker:
         "_pend_e",
         "_pend_k",
         "_pend_ts",
+        "_pl_base",
+        "_pl_peak",
+        "_pl_ts",
+        "_pl_x",
         "_r",
+        "_recent",
         "_s",
         "_seeded",
         "_standby",
@@ -92,10 +114,12 @@ class PumpTracker:
         "_tb_t",
         "_tb_v",
         "_tent_at",
+        "_tent_dense",
         "_tent_k",
         "_tent_size",
         "_tent_ts",
         "_v",
+        "full",
         "last_step",
         "on",
         "retro_start",
@@ -118,6 +142,7 @@ class PumpTracker:
         self._standby = standby
         self._learned = 0.0
         self._count = 0
+        self._recent: list[float] = []
         self._v = [0.0, 0.0]
         self._t = [-_INF, -_INF]
         self._s = [0.0, 0.0]
@@ -132,8 +157,14 @@ class PumpTracker:
         # a candidate switch waiting for the next reading of its track
         self._tent_k = -1
         self._tent_at = self._tent_size = self._tent_ts = 0.0
+        self._tent_dense = False
         self._tb_v = self._tb_s = self._tb_t = 0.0
         self.on = False
+        # the full heater power when learned (0 until then)
+        self.full = 0.0
+        # polled plug: the last reading (-1: none), the one before a run and its highest
+        self._pl_x = -1.0
+        self._pl_base = self._pl_peak = self._pl_ts = 0.0
         # candidate start times since the pump was last seen stopping
         self._starts: list[float] = []
         # time of the last switch update() reported, and its size in W (0 when no step)
@@ -145,7 +176,7 @@ class PumpTracker:
     @property
     def pump_watts(self) -> float | None:
         """The learned pump draw, None until a run taught it."""
-        return self._learned if self._count else None
+        return self._learned if self._count >= _LEARN_MIN else None
 
     @property
     def runs(self) -> int:
@@ -155,10 +186,12 @@ class PumpTracker:
     def band(self) -> tuple[float, float]:
         """Return the pump steps a reading may show, as (low, high) in W."""
         refs = self._refs()
+        if self._count >= _LEARN_MIN:
+            return _LEARNED_LOW * refs[0], _LEARNED_HIGH * refs[0]
         return _STEP_LOW * min(refs), _STEP_HIGH * max(refs)
 
     def _refs(self) -> list[float]:
-        if self._count:
+        if self._count >= _LEARN_MIN:
             return [self._learned]
         return [(low + high) / 2.0 for low, high in self._bands]
 
@@ -173,15 +206,25 @@ class PumpTracker:
         if self._clamp(watts) is None:
             return
         self._count += 1
-        weight = 1.0 / min(self._count, _LEARN_WINDOW)
-        self._learned += (watts - self._learned) * weight
+        # the median of the last few: a stop seen only in part (a plug's average straddling
+        # it, an on-change plug's threshold) does not drag the figure down
+        recent = self._recent
+        recent.append(watts)
+        if len(recent) > _LEARN_WINDOW:
+            del recent[0]
+        ordered = sorted(recent)
+        middle = len(ordered) // 2
+        self._learned = (
+            ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+        )
 
     def restore(self, watts: float, runs: int) -> bool:
         """Set a pump draw learned before (False when it fits none of the bands)."""
         if self._clamp(watts) is None:
             return False
         self._learned = watts
-        self._count = max(1, runs)
+        self._count = max(_LEARN_MIN, runs)
+        self._recent = [watts]
         return True
 
     # ------------------------------------------------------------------ readings
@@ -189,6 +232,7 @@ class PumpTracker:
     def reset(self) -> None:
         """Forget the tracks (the plug was unavailable: the pump state is unknown)."""
         self._t = [-_INF, -_INF]
+        self._pl_x = -1.0
         self._pend_k = -1
         self._tent_k = -1
         self._starts.clear()
@@ -216,6 +260,11 @@ class PumpTracker:
             return self._switch(self._pend_ts, self._pend_e)
         return NONE
 
+    def settle(self, on: bool, ts: float) -> None:
+        """Set the pump state a reading right on a level decided (see ``force``)."""
+        if on != self.on or self._tent_k >= 0 or self._pend_k >= 0 or self._starts or self._jumps:
+            self.force(on, ts)
+
     def force(self, on: bool, ts: float) -> None:
         """Set the pump state from outside (a flow heater, a paused detector)."""
         self.on = on
@@ -227,21 +276,26 @@ class PumpTracker:
             self._starts.clear()
             self._jumps.clear()
 
-    def update(self, ts: float, x: float) -> int:
+    def update(self, ts: float, x: float, polled: bool = False) -> int:
         """Process a reading; return ON or OFF when the pump switched (at ``switch_ts``).
 
         OFF with ``retro_start`` set: the pump ran from ``retro_start`` to ``switch_ts``.
+        ``polled``: the plug reads at a fixed interval of several seconds (see _polled).
         """
         self.retro_start = None
+        if polled:
+            return self._polled(ts, x)
+        self._pl_x = -1.0
         best_k = -1
         best_d = _INF
         pred = 0.0
         dt = 0.0
         t = self._t
         for k in (0, 1):
-            if t[k] == -_INF:
-                continue
             age = ts - t[k]
+            if age > _STALE_SECONDS:
+                # never read, or so long ago that the heater moved meanwhile
+                continue
             # a plug silent for long saw no change above its report threshold
             p = self._v[k] + self._s[k] * age if age <= _SLOPE_SECONDS else self._r[k]
             d = x - p if x >= p else p - x
@@ -250,11 +304,13 @@ class PumpTracker:
         refs = self._refs()
         jump = _JUMP * _STEP_HIGH * max(refs)
         result = NONE
-        if best_k < 0 or best_d > jump or dt > _STALE_SECONDS:
+        if self.on and ts - self.switch_ts > _STUCK_FACTOR * self._longest:
+            # "running" far longer than any run: that start was a heater ramp after all
+            self.on = False
+            self._starts.clear()
+        if best_k < 0 or best_d > jump:
             # a heater switch, or the first reading: start the older track afresh
             k = 0 if t[0] <= t[1] else 1
-            if best_k >= 0 and dt > _STALE_SECONDS and best_d <= jump:
-                k = best_k
             if best_k >= 0 and x > pred:
                 # the heater switched on: the pump may have started with it
                 self._add_jump(ts)
@@ -286,7 +342,7 @@ class PumpTracker:
         if self._tent_k == k:
             # the reading after a candidate switch on the same track: did the step hold?
             self._tent_k = -1
-            base = self._tb_v + self._tb_s * min(ts - self._tb_t, _SLOPE_SECONDS)
+            base = self._tb_v + self._tb_s * min(ts - self._tb_t, _HOLD_HORIZON_SECONDS)
             size = self._tent_size
             if (x - base) * size >= _HOLD_SHARE * size * size:
                 result = self._switch(self._tent_at, size)
@@ -298,7 +354,8 @@ class PumpTracker:
         noise = self._n[k]
         small = _PARTIAL * min(refs)
         if result == NONE and self._tent_k < 0:
-            candidate = self._step(k, ts, e, refs, noise)
+            # a plug's reading (and the heater's supply) wobbles by a few % of the reading too
+            candidate = self._step(k, ts, e, refs, max(noise, _LEVEL_NOISE * x))
             if candidate is not None and candidate[1] > 0.0 and self.on:
                 # another candidate start while the pump runs (an earlier one may have been a
                 # heater ramp); the track goes on as usual
@@ -307,6 +364,9 @@ class PumpTracker:
                 self._tent_k = k
                 self._tent_at, self._tent_size = candidate
                 self._tent_ts = ts
+                # a step between readings close in time shows the whole draw; after a silence
+                # an on-change plug may have kept part of it under its threshold
+                self._tent_dense = dt <= _DENSE_SECONDS
                 self._tb_v, self._tb_s, self._tb_t = pred - self._s[k] * dt, self._s[k], ts - dt
                 self._pend_k = -1
                 self._v[k] = self._r[k] = x
@@ -329,6 +389,50 @@ class PumpTracker:
         self._r[k] = x
         self._t[k] = ts
         return result
+
+    def _polled(self, ts: float, x: float) -> int:
+        """Read a plug polled every several seconds: the pump shows in the heater's response.
+
+        Between two polls a PID heater moves by hundreds of watts, so no pump step stands
+        out; but a single boiler's PID ramps up only while cold water comes in (and for its
+        probe's lag after): a rise between polls starts a run, the first fall ends it. A
+        response of less than a few pump draws is little water: a flush, ended a second after
+        it began.
+        """
+        prev = self._pl_x
+        prev_ts = self._pl_ts
+        self._pl_x = x
+        self._pl_ts = ts
+        self._t = [-_INF, -_INF]
+        if prev < 0.0:
+            return NONE
+        p = min(self._refs())
+        d = x - prev
+        if not self.on:
+            # (a rise to the full heater is the heater switched on, not a response)
+            top = (
+                _POLL_RISE_MAX * p if self.full <= 0.0 else min(_POLL_RISE_MAX * p, 0.6 * self.full)
+            )
+            if _STEP_LOW * p <= d <= top:
+                self.on = True
+                self.switch_ts = ts
+                self.last_step = 0.0
+                self._pl_base = prev
+                self._pl_peak = x
+                self._starts.append(ts)
+                return ON
+            return NONE
+        self._pl_peak = max(self._pl_peak, x)
+        if d > -_STEP_LOW * p and x >= self._standby:
+            return NONE
+        self.on = False
+        self.last_step = 0.0
+        start = self._starts[-1] if self._starts else ts
+        small = self._pl_peak - self._pl_base < _POLL_SHOT_RISE * p
+        # the heater peaked after the pump stopped, somewhere between the last two polls
+        stop = (prev_ts + ts) / 2.0
+        self.switch_ts = start + 1.0 if small and start + 1.0 < stop else max(stop, start)
+        return OFF
 
     def _seed(self, k: int, ts: float, x: float) -> None:
         self._seeded[k] = ts
@@ -360,6 +464,10 @@ class PumpTracker:
             and ts - self._pend_ts <= _HORIZON_SECONDS + 0.5
             and (pend_e > 0.0) == (e > 0.0)
         )
+        # around a learned draw the band narrows
+        low, high = (
+            (_LEARNED_LOW, _LEARNED_HIGH) if self._count >= _LEARN_MIN else (_STEP_LOW, _STEP_HIGH)
+        )
         single = _NOISE_FACTOR * noise
         for size, at, floor in (
             ((e, ts, single), (e + pend_e, self._pend_ts, _NOISE_FACTOR2 * noise))
@@ -368,7 +476,7 @@ class PumpTracker:
         ):
             mag = size if size >= 0.0 else -size
             for p in refs:
-                if max(_STEP_LOW * p, floor) <= mag <= _STEP_HIGH * p and (
+                if max(low * p, floor) <= mag <= high * p and (
                     size > 0.0 or self.on or self._jumps
                 ):
                     return at, size
