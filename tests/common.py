@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.data_entry_flow import FlowResultType, section
+from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.espresso_care.config_flow import nest_in_sections
@@ -93,3 +94,42 @@ async def open_options_settings(hass: HomeAssistant, entry_id: str) -> ConfigFlo
             result["flow_id"], {"next_step_id": "settings"}
         )
     return result
+
+
+# What a snapshot of an entity holds: the registry fields and the state that are ours to
+# decide. The full registry entry (snapshot_platform) gains fields with every Home Assistant
+# release, so its snapshots could not pass on 2026.2 and 2026.10 alike.
+SNAPSHOT_REGISTRY_FIELDS = (
+    "entity_id",
+    "unique_id",
+    "platform",
+    "translation_key",
+    "original_device_class",
+    "device_class",
+    "entity_category",
+    "disabled_by",
+    "has_entity_name",
+    "capabilities",
+    "supported_features",
+    "unit_of_measurement",
+    "original_icon",
+)
+
+
+def entities_snapshot(
+    hass: HomeAssistant, entity_registry: er.EntityRegistry, entry_id: str
+) -> dict[str, dict[str, Any]]:
+    """Registry entry and state of every entity of a config entry, by entity id."""
+    entries = er.async_entries_for_config_entry(entity_registry, entry_id)
+    assert entries
+    snapshot: dict[str, dict[str, Any]] = {}
+    for entry in sorted(entries, key=lambda entry: entry.entity_id):
+        state = hass.states.get(entry.entity_id)
+        assert state is not None, entry.entity_id
+        assert entry.device_id is not None, entry.entity_id
+        snapshot[entry.entity_id] = {
+            "entry": {field: getattr(entry, field) for field in SNAPSHOT_REGISTRY_FIELDS},
+            "state": state.state,
+            "attributes": dict(state.attributes),
+        }
+    return snapshot

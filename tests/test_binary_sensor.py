@@ -3,36 +3,17 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from unittest.mock import patch
 
-from homeassistant.const import STATE_OFF, STATE_ON, Platform
+from homeassistant.const import STATE_OFF, STATE_ON
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 
 from .common import PUMP_WATTS, STANDBY_WATTS, pass_time, set_power
 
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
-    from homeassistant.helpers import entity_registry as er
-    from syrupy.assertion import SnapshotAssertion
 
 BREWING = "binary_sensor.espresso_machine_brewing"
-
-
-@pytest.mark.usefixtures("power_sensor")
-async def test_entities(
-    hass: HomeAssistant,
-    config_entry: MockConfigEntry,
-    entity_registry: er.EntityRegistry,
-    snapshot: SnapshotAssertion,
-) -> None:
-    """The brewing sensor is registered with its device class and translated name."""
-    config_entry.add_to_hass(hass)
-    with patch("custom_components.espresso_care.PLATFORMS", (Platform.BINARY_SENSOR,)):
-        assert await hass.config_entries.async_setup(config_entry.entry_id)
-        await hass.async_block_till_done()
-    await snapshot_platform(hass, entity_registry, snapshot, config_entry.entry_id)
 
 
 @pytest.mark.usefixtures("init_integration")

@@ -12,7 +12,7 @@ from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.espresso_care.compat import async_get_entry_device
+from custom_components.espresso_care.compat import async_get_entry_device, device_config_entry_ids
 from custom_components.espresso_care.const import (
     CONF_BACKFLUSH_SWITCH,
     CONF_MACHINE_TYPE,
@@ -265,7 +265,7 @@ async def test_follows_renamed_power_sensor(
     # Still on our own device, the plug's device untouched.
     device = async_get_entry_device(device_registry, (DOMAIN, ENTRY_ID), ENTRY_ID)
     assert device.via_device_id == plug_device.id
-    assert ENTRY_ID not in device_registry.async_get(plug_device.id).config_entries
+    assert ENTRY_ID not in device_config_entry_ids(device_registry.async_get(plug_device.id))
 
 
 @pytest.mark.usefixtures("power_sensor")

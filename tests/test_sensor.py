@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from unittest.mock import patch
 
 from homeassistant.const import (
     EVENT_STATE_CHANGED,
     EVENT_STATE_REPORTED,
     STATE_UNAVAILABLE,
     STATE_UNKNOWN,
-    Platform,
 )
 from homeassistant.core import callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_time_changed,
-    snapshot_platform,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.espresso_care.compat import async_get_entry_device
+from custom_components.espresso_care.compat import async_get_entry_device, device_config_entry_ids
 from custom_components.espresso_care.const import DOMAIN
 
 from .common import PUMP_WATTS, STANDBY_WATTS, pass_time, pull_shot, set_power
@@ -32,29 +26,12 @@ if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers import device_registry as dr
-    from syrupy.assertion import SnapshotAssertion
 
 TOTAL = "sensor.espresso_machine_total_shots"
 TODAY = "sensor.espresso_machine_shots_today"
 LAST = "sensor.espresso_machine_last_shot_duration"
 AVERAGE = "sensor.espresso_machine_average_shot_duration"
 MACHINE_STATE = "sensor.espresso_machine_machine_state"
-
-
-@pytest.mark.freeze_time("2026-05-04 08:00:00+00:00")
-@pytest.mark.usefixtures("plug_device", "power_sensor")
-async def test_entities(
-    hass: HomeAssistant,
-    config_entry: MockConfigEntry,
-    entity_registry: er.EntityRegistry,
-    snapshot: SnapshotAssertion,
-) -> None:
-    """The sensors are registered with unique ids, translated names and states."""
-    config_entry.add_to_hass(hass)
-    with patch("custom_components.espresso_care.PLATFORMS", (Platform.SENSOR,)):
-        assert await hass.config_entries.async_setup(config_entry.entry_id)
-        await hass.async_block_till_done()
-    await snapshot_platform(hass, entity_registry, snapshot, config_entry.entry_id)
 
 
 async def test_device(
@@ -78,8 +55,8 @@ async def test_device(
     assert device.model == "Single boiler"
     assert device.model_id is None
     assert device.via_device_id == plug_device.id
-    assert device.config_entries == {ENTRY_ID}
-    assert ENTRY_ID not in device_registry.async_get(plug_device.id).config_entries
+    assert device_config_entry_ids(device) == {ENTRY_ID}
+    assert ENTRY_ID not in device_config_entry_ids(device_registry.async_get(plug_device.id))
 
     entries = er.async_entries_for_config_entry(entity_registry, ENTRY_ID)
     assert len(entries) == 20
@@ -313,7 +290,7 @@ async def test_power_sensor_moves_to_another_device(
     await hass.async_block_till_done()
 
     other_plug = device_registry.async_get_or_create(
-        config_entry_id=next(iter(plug_device.config_entries)),
+        config_entry_id=next(iter(device_config_entry_ids(plug_device))),
         identifiers={("shelly", "plug-2")},
         name="Other plug",
     )

@@ -41,3 +41,10 @@ def set_via_device(info: DeviceInfo, via: dr.DeviceEntry) -> None:
 def has_via_device(info: DeviceInfo) -> bool:
     """Whether ``info`` links its device to a parent device."""
     return "via_device_id" in info or "via_device" in info
+
+
+def device_config_entry_ids(device: dr.DeviceEntry) -> set[str]:
+    """Return the config entries of a device (2026.10: exactly one, ``config_entry_id``)."""
+    if (entry_id := getattr(device, "config_entry_id", None)) is not None:
+        return {entry_id}
+    return set(device.config_entries)
