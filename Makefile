@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 COMPONENT := custom_components/espresso_care
 
-.PHONY: all venv browser-deps test lint typecheck pytest bench demo screenshots clean
+.PHONY: all venv browser-deps test test-latest lint typecheck pytest bench demo screenshots clean
 
 all: test
 
@@ -20,6 +20,11 @@ test: venv browser-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy $(COMPONENT)
 	$(VENV)/bin/pytest --cov --cov-report=term-missing:skip-covered -q
+
+## make test-latest: the test suite on Home Assistant 2026.10.4 / Python 3.14 in a Debian sid
+## chroot (Linux, root; builds the chroot once). Optional: make test stays what CI runs.
+test-latest:
+	@bash scripts/test_latest.sh
 
 lint: venv
 	$(VENV)/bin/ruff format .

@@ -301,7 +301,7 @@ async def test_power_sensor_moves_to_another_device(
     assert {
         entry.device_id for entry in er.async_entries_for_config_entry(entity_registry, ENTRY_ID)
     } == {device.id}
-    assert ENTRY_ID not in device_registry.async_get(other_plug.id).config_entries
+    assert ENTRY_ID not in device_config_entry_ids(device_registry.async_get(other_plug.id))
 
     entity_registry.async_update_entity(POWER_SENSOR, device_id=None)
     await hass.async_block_till_done()

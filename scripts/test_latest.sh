@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# make test-latest: run the test suite on the newest Home Assistant (2026.10.4, Python 3.14).
+#
+# Python 3.14 cannot be installed on the Debian 12/13 machines we develop on, so this builds a
+# Debian sid chroot once (debootstrap; a few minutes) with Python 3.14 and
+# pytest-homeassistant-custom-component, then runs the suite in it on a copy of the project.
+# Linux and root only, optional: `make test` (Home Assistant 2026.2) stays what CI runs.
+#   usage: scripts/test_latest.sh [pytest args...]     (from the project's root)
+# Environment: PHCC_LATEST (default 0.13.375 = Home Assistant 2026.10.4), SID_ROOT (the
+# chroot, default /tmp/sidroot), TEST_LATEST_LOCK (default /tmp/latest-ha.lock: one run at a
+# time per chroot).
+set -u
+proj=$(pwd)
+[ -d "$proj/custom_components" ] || { echo "run this from the project's root"; exit 2; }
+[ "$(id -u)" = 0 ] || { echo "make test-latest needs root (debootstrap, chroot, mount)"; exit 2; }
+root=${SID_ROOT:-/tmp/sidroot}
+phcc=${PHCC_LATEST:-0.13.375}
+exec 9>"${TEST_LATEST_LOCK:-/tmp/latest-ha.lock}"
+flock 9
+
+in_root() { chroot "$root" /usr/bin/env SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt "$@"; }
+
+if ! chroot "$root" /opt/ha/bin/python -c "import pytest_homeassistant_custom_component" 2>/dev/null; then
+  for m in proc proj; do mountpoint -q "$root/$m" && umount "$root/$m"; done
+  if [ ! -x "$root/usr/bin/python3.14" ]; then
+    rm -rf "$root"
+    mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null)
+    [ -n "$mirror" ] || mirror=$(awk '/^deb /{print $2; exit}' /etc/apt/sources.list)
+    command -v debootstrap >/dev/null || { apt-get update -q >/dev/null; apt-get install -y -q debootstrap >/dev/null; }
+    echo "building a Debian sid chroot in $root (a few minutes)"
+    debootstrap --variant=minbase --include=python3.14,python3.14-venv,ca-certificates,git \
+      sid "$root" "$mirror" >/tmp/test-latest-debootstrap.log 2>&1 \
+      || { echo "debootstrap failed: see /tmp/test-latest-debootstrap.log"; exit 1; }
+  fi
+  cp /etc/resolv.conf "$root/etc/resolv.conf"
+  cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
+  rm -rf "$root/opt/ha"
+  echo "installing pytest-homeassistant-custom-component==$phcc on Python 3.14"
+  in_root /bin/bash -c "python3.14 -m venv /opt/ha && /opt/ha/bin/pip install -q \
+    pytest-homeassistant-custom-component==$phcc" >/tmp/test-latest-pip.log 2>&1 \
+    || { echo "pip in the chroot failed: see /tmp/test-latest-pip.log"; exit 1; }
+  # The project's other test requirements, minus the harness and Home Assistant it pins.
+  grep -v -i -E "pytest-homeassistant-custom-component|^homeassistant" "$proj/requirements_test.txt" \
+    > "$root/tmp/req.txt"
+  in_root /opt/ha/bin/pip install -q -r /tmp/req.txt >>/tmp/test-latest-pip.log 2>&1 \
+    || echo "warning: some of requirements_test.txt did not install on Python 3.14 (see /tmp/test-latest-pip.log)"
+fi
+mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
+mkdir -p "$root/proj"
+mountpoint -q "$root/proj" && umount "$root/proj"
+copy=$(mktemp -d /tmp/test-latest-proj.XXXXXX)
+cp -a "$proj/." "$copy" && rm -rf "$copy/.venv" "$copy/.venv-demo"
+mount --bind "$copy" "$root/proj"
+echo "Home Assistant $(chroot "$root" /opt/ha/bin/python -c 'import homeassistant.const as c; print(c.__version__)') on $(chroot "$root" /opt/ha/bin/python --version)"
+args=$(printf "%q " "$@")
+# Deprecation warnings raised by our own package fail the run (-W error for our modules).
+chroot "$root" /bin/bash -c "cd /proj && /opt/ha/bin/python -m pytest tests -q -p no:cacheprovider --no-cov \
+  -W 'error::DeprecationWarning:custom_components.espresso_care' $args"
+rc=$?
+umount "$root/proj"
+rm -rf "$copy"
+exit $rc
