@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.data_entry_flow import FlowResultType, section
@@ -127,9 +128,22 @@ def entities_snapshot(
         state = hass.states.get(entry.entity_id)
         assert state is not None, entry.entity_id
         assert entry.device_id is not None, entry.entity_id
-        snapshot[entry.entity_id] = {
-            "entry": {field: getattr(entry, field) for field in SNAPSHOT_REGISTRY_FIELDS},
-            "state": state.state,
-            "attributes": dict(state.attributes),
-        }
+        snapshot[entry.entity_id] = _plain(
+            {
+                "entry": {field: getattr(entry, field) for field in SNAPSHOT_REGISTRY_FIELDS},
+                "state": state.state,
+                "attributes": dict(state.attributes),
+            }
+        )
     return snapshot
+
+
+def _plain(value: Any) -> Any:
+    """Enums as their values, recursively (2026.10 keys attributes by EntityStateAttribute)."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {_plain(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value

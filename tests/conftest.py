@@ -9,6 +9,7 @@ from unittest.mock import AsyncMock, patch
 from homeassistant.const import ATTR_DEVICE_CLASS, ATTR_UNIT_OF_MEASUREMENT, UnitOfPower
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 
 import custom_components
 from custom_components.espresso_care.const import (
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers import device_registry as dr, entity_registry as er
+    from syrupy.assertion import SnapshotAssertion
 
 # Our package, not the harness's testing_config one, must be the ``custom_components`` found.
 assert Path(custom_components.__file__).resolve().parent == (
@@ -34,6 +36,22 @@ POWER_SENSOR = "sensor.espresso_plug_power"
 PLUG_SWITCH = "switch.espresso_plug"
 ENTRY_ID = "01JESPRESSOCAREENTRY000001"
 POWER_ATTRIBUTES = {ATTR_UNIT_OF_MEASUREMENT: UnitOfPower.WATT, ATTR_DEVICE_CLASS: "power"}
+
+
+class EspressoCareSnapshotExtension(HomeAssistantSnapshotExtension):
+    """Home Assistant's snapshot format, in ``tests/snapshots`` with every syrupy release.
+
+    syrupy 6 (the harness of Home Assistant 2026.10) also reads the directory from
+    ``snapshot_dirname``; syrupy 5 (2026.2) from ``dirname``, which the base class sets.
+    """
+
+    snapshot_dirname = "snapshots"
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots in tests/snapshots on Home Assistant 2026.2 and 2026.10 alike."""
+    return snapshot.use_extension(EspressoCareSnapshotExtension)
 
 
 @pytest.fixture(autouse=True)
