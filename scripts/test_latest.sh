@@ -45,6 +45,11 @@ if ! chroot "$root" /opt/ha/bin/python -c "import pytest_homeassistant_custom_co
   in_root /opt/ha/bin/pip install -q -r /tmp/req.txt >>/tmp/test-latest-pip.log 2>&1 \
     || echo "warning: some of requirements_test.txt did not install on Python 3.14 (see /tmp/test-latest-pip.log)"
 fi
+# What Home Assistant 2026.10's own integrations import in the tests (mobile_app -> camera ->
+# turbojpeg) beyond the harness; installed once.
+chroot "$root" /opt/ha/bin/python -c "import turbojpeg" 2>/dev/null \
+  || in_root /opt/ha/bin/pip install -q PyTurboJPEG >>/tmp/test-latest-pip.log 2>&1 \
+  || echo "warning: PyTurboJPEG did not install (see /tmp/test-latest-pip.log)"
 mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
 mkdir -p "$root/proj"
 mountpoint -q "$root/proj" && umount "$root/proj"
