@@ -10,6 +10,8 @@ import ast
 from pathlib import Path
 import re
 
+import yaml
+
 from custom_components.espresso_care.binary_sensor import BINARY_SENSORS
 from custom_components.espresso_care.button import BUTTONS
 from custom_components.espresso_care.config_flow import OPTIONS_SECTIONS
@@ -85,3 +87,11 @@ def test_literal_finder_finds_literals(tmp_path: Path) -> None:
     module = tmp_path / "example.py"
     module.write_text('A = "descale"\nB = "clean_every_days"\nC = "backflush_switch"\n')
     assert _task_literals(module) == ["descale", "clean_every_days"]
+
+
+def test_actions_offer_every_task() -> None:
+    """The task field of every maintenance action lists exactly the table's tasks."""
+    services = yaml.safe_load((PACKAGE / "services.yaml").read_text(encoding="utf-8"))
+    for service in ("mark_done", "snooze"):
+        options = services[service]["fields"]["task"]["selector"]["select"]["options"]
+        assert options == [str(task) for task in TASKS], service
