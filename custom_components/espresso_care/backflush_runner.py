@@ -62,6 +62,7 @@ from homeassistant.const import (
 from homeassistant.core import (
     CALLBACK_TYPE,
     Context,
+    CoreState,
     Event,
     EventStateChangedData,
     HassJob,
@@ -925,6 +926,24 @@ class BackflushRunner:
             self._async_raise_relay_issue()
             await self._async_ended(self.run.off_unconfirmed())
 
+    @callback
+    def _async_fire_once_started(self, event_type: str, data: dict[str, Any]) -> None:
+        """Fire an event now, or once Home Assistant has started (a restart's abort).
+
+        During start-up automations may not listen yet: fired then, the event would be lost
+        to them.
+        """
+        context = self._context
+
+        @callback
+        def fire(_: HomeAssistant) -> None:
+            self.hass.bus.async_fire(event_type, data, context=context)
+
+        if self.hass.state is CoreState.running:
+            fire(self.hass)
+        else:
+            self.entry.async_on_unload(async_at_started(self.hass, fire))
+
     async def _async_ended(self, command: Finished | Aborted) -> None:
         """Report an ending (the switch-off was sent just before); keep after a pending off."""
         self._cancel_timer()
@@ -941,7 +960,7 @@ class BackflushRunner:
         if isinstance(command, Aborted):
             data[ATTR_REASON] = command.reason.value
             _LOGGER.info("Backflush of %s aborted: %s", self.entry.title, command.reason)
-            self.hass.bus.async_fire(EVENT_BACKFLUSH_ABORTED, data, context=self._context)
+            self._async_fire_once_started(EVENT_BACKFLUSH_ABORTED, data)
         else:
             self.hass.bus.async_fire(EVENT_BACKFLUSH_FINISHED, data, context=self._context)
             # The maintenance schedule records the task as done (a clean also marks backflush).
