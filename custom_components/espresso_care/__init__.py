@@ -160,7 +160,8 @@ def _async_build_parts(
         ShotHooks(
             save=saver.async_save,
             schedule_save=saver.async_schedule_save,
-            on_shot=lambda shot: maintenance.record_shot(shot.duration),
+            on_shot=lambda shot: maintenance.record_shot(shot.duration, notify=False),
+            on_shot_saved=maintenance.async_notify,
             on_backflush_detected=maintenance.backflush_detected,
             on_shots_adjusted=maintenance.adjust_shots,
             on_power=backflush.observe_power,
@@ -216,6 +217,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: EspressoCareConfigEntry
     A running backflush is aborted first and its switch-off awaited, before the entities go.
     """
     await entry.runtime_data.backflush.async_shutdown()
+    # What the detector learned since the last shot survives a reload (options saved).
+    await entry.runtime_data.saver.async_save()
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 

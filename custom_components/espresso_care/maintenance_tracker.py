@@ -333,14 +333,21 @@ class MaintenanceTracker:
     # ------------------------------------------------------------------ changes
 
     @callback
-    def record_shot(self, duration: float) -> None:
+    def record_shot(self, duration: float, *, notify: bool = True) -> None:
         """Count a shot for every task and feed its duration to the drift detector.
 
-        The shot counter saves afterwards.
+        The shot counter saves afterwards; with ``notify=False`` the entities are told later
+        (``async_notify``, once the shot is on disk).
         """
         self.schedule.record_shot()
         self.drift.add(duration)
         self._evaluate()
+        if notify:
+            self.coordinator.async_set_updated_data(None)
+
+    @callback
+    def async_notify(self) -> None:
+        """Tell the entities that the schedule changed."""
         self.coordinator.async_set_updated_data(None)
 
     @callback

@@ -5,16 +5,30 @@ The shot counter follows the plug's power sensor, feeds every reading to the pur
 ``total_shots`` ... keys), saves a counted shot right away and fires ``espresso_care_shot``.
 What follows a shot elsewhere (the maintenance schedule, the backflush runner's pump check,
 the repair issue of a vanished sensor) is reached through the callbacks of ``ShotHooks``.
+
+Announced means on disk: a counted shot is saved first; only once the write has completed is
+``espresso_care_shot`` fired and are the entities told (they are held meanwhile), so a crash
+right after the event cannot lose the shot. The detector's learned model is saved with the
+counters and restored at set-up, so a reload or restart resumes with what it learned. Its
+timeline never runs backwards: with the clock set back, readings continue just after the last
+one instead of being dropped.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 import logging
+import math
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, STATE_UNAVAILABLE
+from homeassistant.const import (
+    ATTR_UNIT_OF_MEASUREMENT,
+    EVENT_HOMEASSISTANT_FINAL_WRITE,
+    STATE_UNAVAILABLE,
+)
 from homeassistant.core import (
     Event,
     EventStateChangedData,
@@ -67,6 +81,11 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
+CLOCK_BACK_TOLERANCE = 1.0
+"""Seconds a reading may lie before the last one (out-of-order reports) before it counts as a
+clock set back."""
+CLOCK_STEP = 0.001
+
 
 def _iso(timestamp: float) -> str:
     """Format a POSIX timestamp as ISO 8601 in UTC."""
@@ -96,6 +115,7 @@ class ShotHooks:
 
     ``on_shot`` once per counted shot (after the counters changed, before the save and the
     event), ``on_backflush_detected`` once per manual backflush the detector recognised,
+    ``on_shot_saved`` once that shot is on disk (just before its event: show it now),
     ``on_shots_adjusted`` once per correction, ``on_power`` with every reading in watts (None
     when unreadable), ``on_source_presence_changed`` when the power sensor's state appeared or
     vanished, and ``save`` / ``schedule_save`` to persist the counters.
@@ -104,6 +124,7 @@ class ShotHooks:
     save: Callable[[], Any]
     schedule_save: Callable[[], None]
     on_shot: Callable[[ShotFinished], None] = _ignore
+    on_shot_saved: Callable[[], None] = _ignore
     on_backflush_detected: Callable[[BackflushDetected], None] = _ignore
     on_shots_adjusted: Callable[[int], None] = _ignore
     on_power: Callable[[float, float | None], None] = _ignore
@@ -140,6 +161,13 @@ class ShotCounter:
         self._hooks = hooks
 
         self.detector = ShotDetector(settings)
+        model = stored.get("detector")
+        if isinstance(model, Mapping) and not self.detector.restore_model(model):
+            _LOGGER.warning(
+                "The stored detector model of %s does not fit its settings; "
+                "it learns the machine again",
+                entry.title,
+            )
         self.machine_state: MachineState = self.detector.state
         self.brewing: bool = self.detector.brewing
         self.available = False
@@ -160,6 +188,12 @@ class ShotCounter:
         )
         self.recent_events: deque[dict[str, Any]] = deque(maxlen=RECENT_EVENTS)
         self._unavailable_logged = False
+        # Shots counted but not yet on disk: their events and the entities wait for the save.
+        self._unsaved_shots = 0
+        self._save_lock = asyncio.Lock()
+        # The detector's timeline: wall-clock time plus the clock's set-backs so far.
+        self._clock_offset = 0.0
+        self._last_reading = -math.inf
         # shots added from the recorded history (once ever), see async_add_history_shots
         self.history_import: dict[str, Any] | None = stored.get("history_import")
 
@@ -183,7 +217,7 @@ class ShotCounter:
         return dt_util.start_of_local_day(self.today)
 
     def as_stored(self) -> StoredData:
-        """Return the counters as they are saved (this part's slice of the stored data)."""
+        """Return the counters and the detector's model (this part's slice of the stored data)."""
         last_shot: StoredLastShot | None = None
         if (
             self.last_shot_start is not None
@@ -201,6 +235,7 @@ class ShotCounter:
             "today": self.today.isoformat(),
             "last_shot": last_shot,
             "recent_durations": list(self.recent_durations),
+            "detector": self.detector.export_model(),
         }
         if self.history_import is not None:
             stored["history_import"] = self.history_import
@@ -241,6 +276,10 @@ class ShotCounter:
         entry.async_on_unload(
             async_track_time_change(self.hass, self._async_midnight, hour=0, minute=0, second=0)
         )
+        # Home Assistant stops: keep what the detector learned since the last shot.
+        entry.async_on_unload(
+            self.hass.bus.async_listen(EVENT_HOMEASSISTANT_FINAL_WRITE, self._async_final_write)
+        )
         # The first reading of a fresh detector: a pump run already going on (a restart or
         # reload in the middle of a shot) is never counted by the detector.
         now = dt_util.utcnow().timestamp()
@@ -258,7 +297,7 @@ class ShotCounter:
             {"type": "ShotsAdjusted", "at": dt_util.utcnow().isoformat(), "count": count}
         )
         self._hooks.on_shots_adjusted(count)
-        self.coordinator.async_set_updated_data(None)
+        self._async_notify()
         await self._hooks.save()
 
     async def async_add_history_shots(self, shots: int, since: date) -> bool:
@@ -283,12 +322,41 @@ class ShotCounter:
     @callback
     def pause_detection(self) -> None:
         """Stop recognising shots, e.g. while the backflush runner drives the pump."""
-        self._process(self.detector.pause(dt_util.utcnow().timestamp()), notify=True)
+        self._process(self.detector.pause(self._now()), notify=True)
 
     @callback
     def resume_detection(self) -> None:
         """Recognise shots again after ``pause_detection``."""
-        self._process(self.detector.resume(dt_util.utcnow().timestamp()), notify=True)
+        self._process(self.detector.resume(self._now()), notify=True)
+
+    async def _async_final_write(self, _: Event) -> None:
+        await self._hooks.save()
+
+    # ------------------------------------------------------------------ timeline
+
+    def _timeline(self, timestamp: float) -> float:
+        """Map a wall-clock timestamp onto the detector's timeline, which never runs backwards.
+
+        A clock set back (by hand, a bad NTP server) would make the detector drop every
+        reading until the clock passed the last one again: the timeline continues just after
+        the last reading instead.
+        """
+        mapped = timestamp + self._clock_offset
+        if mapped < self._last_reading - CLOCK_BACK_TOLERANCE:
+            _LOGGER.info(
+                "The clock went back %.0f s; %s keeps counting from the last reading",
+                self._last_reading - mapped,
+                self.machine_name,
+            )
+            self._clock_offset += self._last_reading - mapped + CLOCK_STEP
+            mapped = self._last_reading + CLOCK_STEP
+        return mapped
+
+    def _now(self) -> float:
+        return self._timeline(dt_util.utcnow().timestamp())
+
+    def _wall_clock(self, timeline: float) -> datetime:
+        return dt_util.utc_from_timestamp(timeline - self._clock_offset)
 
     # ------------------------------------------------------------------ internals
 
@@ -300,7 +368,7 @@ class ShotCounter:
             # Removed from the state machine.
             self._set_available(False)
             self._hooks.on_source_presence_changed()
-            self.coordinator.async_set_updated_data(None)
+            self._async_notify()
             return
         if event.data["old_state"] is None:
             self._hooks.on_source_presence_changed()
@@ -315,13 +383,13 @@ class ShotCounter:
     @callback
     def _async_tick(self, now: datetime) -> None:
         """Let the detector end what ended while the plug stayed silent."""
-        self._process(self.detector.tick(now.timestamp()))
+        self._process(self.detector.tick(self._timeline(now.timestamp())))
 
     @callback
     def _async_midnight(self, now: datetime) -> None:
         """Start counting a new day."""
         if self._roll_day():
-            self.coordinator.async_set_updated_data(None)
+            self._async_notify()
 
     @callback
     def _handle_power(self, state: State, timestamp: float) -> None:
@@ -330,7 +398,9 @@ class ShotCounter:
         self._set_available(state.state != STATE_UNAVAILABLE)
         watts = to_watts(state.state, state.attributes.get(ATTR_UNIT_OF_MEASUREMENT))
         self._hooks.on_power(timestamp, watts)
-        self._process(self.detector.feed(timestamp, watts), notify=was_available != self.available)
+        reading = self._timeline(timestamp)
+        self._last_reading = max(self._last_reading, reading)
+        self._process(self.detector.feed(reading, watts), notify=was_available != self.available)
 
     @callback
     def _set_available(self, available: bool) -> None:
@@ -369,32 +439,57 @@ class ShotCounter:
         self.machine_state = self.detector.state
         self.brewing = self.detector.brewing
         if changed or before != (self.machine_state, self.brewing):
+            self._async_notify()
+
+    @callback
+    def _async_notify(self) -> None:
+        """Tell the entities; held while a counted shot is not on disk yet (then told)."""
+        if not self._unsaved_shots:
             self.coordinator.async_set_updated_data(None)
 
     @callback
     def _count_shot(self, shot: ShotFinished) -> None:
-        """Count a recognised shot, save the counters right away and fire the event."""
+        """Count a recognised shot; it is announced once it is on disk.
+
+        The counters (and, through ``on_shot``, the maintenance schedule) change at once, so
+        the save includes them; the event and the entities follow the completed write.
+        """
         self._roll_day()
         self.total_shots += 1
         self.shots_today += 1
-        self.last_shot_start = dt_util.utc_from_timestamp(shot.start)
-        self.last_shot_end = dt_util.utc_from_timestamp(shot.end)
+        self.last_shot_start = self._wall_clock(shot.start)
+        self.last_shot_end = self._wall_clock(shot.end)
         self.last_shot_duration = round(shot.duration, 1)
         self.recent_durations.append(self.last_shot_duration)
         self._hooks.on_shot(shot)
-        # Saved at once (not delayed): a counted shot must survive a crash or restart.
-        self._hooks.schedule_save()
-        self.hass.bus.async_fire(
-            EVENT_SHOT,
-            {
-                ATTR_CONFIG_ENTRY_ID: self.entry.entry_id,
-                ATTR_NAME: self.machine_name,
-                ATTR_START: self.last_shot_start.isoformat(),
-                ATTR_END: self.last_shot_end.isoformat(),
-                ATTR_DURATION_S: self.last_shot_duration,
-                ATTR_TOTAL_SHOTS: self.total_shots,
-            },
+        self._unsaved_shots += 1
+        event_data = {
+            ATTR_CONFIG_ENTRY_ID: self.entry.entry_id,
+            ATTR_NAME: self.machine_name,
+            ATTR_START: self.last_shot_start.isoformat(),
+            ATTR_END: self.last_shot_end.isoformat(),
+            ATTR_DURATION_S: self.last_shot_duration,
+            ATTR_TOTAL_SHOTS: self.total_shots,
+        }
+        self.entry.async_create_task(
+            self.hass,
+            self._async_save_and_announce(event_data),
+            f"{DOMAIN} save shot {self.entry.entry_id}",
         )
+
+    async def _async_save_and_announce(self, event_data: dict[str, Any]) -> None:
+        """Save right away (not delayed), then fire the shot's event and tell the entities."""
+        async with self._save_lock:
+            try:
+                await self._hooks.save()
+            except Exception:
+                # The shot is real: announce it all the same; the next save writes it.
+                _LOGGER.exception("Saving the shot counters of %s failed", self.machine_name)
+            self._unsaved_shots -= 1
+            self._hooks.on_shot_saved()
+            self.hass.bus.async_fire(EVENT_SHOT, event_data)
+            if not self._unsaved_shots:
+                self.coordinator.async_set_updated_data(None)
 
     @callback
     def _roll_day(self) -> bool:

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 STORAGE_VERSION = 1
-STORAGE_MINOR_VERSION = 1
+STORAGE_MINOR_VERSION = 2
+"""1.2 adds ``detector``: what the shot detector learned (``ShotDetector.export_model``)."""
 
 
 class StoredLastShot(TypedDict):
@@ -52,6 +53,8 @@ class StoredData(TypedDict):
     """Durations of the most recent shots in seconds, oldest first."""
     maintenance: NotRequired[dict[str, Any]]
     backflush_run: NotRequired[dict[str, Any]]
+    detector: NotRequired[dict[str, Any]]
+    """The detector's learned model (``export_model``, versioned), restored at set-up."""
     """The automated backflush: saved as running before the switch is first turned on."""
     history_import: NotRequired[dict[str, Any]]
     """Shots from the recorded history added to the counters, once: ``since`` (local date),
@@ -121,6 +124,10 @@ class EspressoCareStore(Store[StoredData]):
             raise StoredDataTooNewError(
                 f"stored data has version {old_major_version}, newer than {STORAGE_VERSION}"
             )
+        if (old_major_version, old_minor_version) < (1, 2):
+            # 1.1 -> 1.2: the detector's model is new; the detector learns it from the next
+            # readings, as it did before it was kept.
+            pass
         # Validated (and missing keys filled in) by async_load_data.
         return old_data  # type: ignore[return-value]
 
@@ -318,6 +325,19 @@ class _Validation:
             for key in ("baseline", "recent")
         }
 
+    def detector(self, value: object) -> dict[str, Any] | None:
+        """Read the detector's model (a versioned object); dropped when unreadable.
+
+        The detector validates the rest (``restore_model``) and relearns what it cannot use.
+        """
+        if (
+            isinstance(value, Mapping)
+            and isinstance(value.get("version"), int)
+            and not isinstance(value.get("version"), bool)
+        ):
+            return dict(value)
+        return self.repaired("detector", value, None)
+
     def backflush_run(self, value: object) -> dict[str, Any]:
         """Read the automated backflush: unreadable means the relay may be on (off is sent)."""
         if not isinstance(value, Mapping):
@@ -392,6 +412,12 @@ def validate_stored(data: object) -> tuple[StoredData, list[str]]:
     }
     if "maintenance" in data:
         stored["maintenance"] = check.maintenance(data["maintenance"])
+    if "detector" in data:
+        model = check.detector(data["detector"])
+        if model is None:
+            stored.pop("detector")
+        else:
+            stored["detector"] = model
     if "backflush_run" in data:
         stored["backflush_run"] = check.backflush_run(data["backflush_run"])
     return cast("StoredData", stored), check.repairs
