@@ -28,15 +28,6 @@ HOLE_4 = (
     "issue 10 hole 4: after a restart the detector starts from scratch and misses a shot "
     "pulled before it relearned the machine"
 )
-HOLE_3 = (
-    "issue 10 hole 3: after a restart during a backflush the input_boolean relay is left on "
-    "when Espresso Care sets up before input_boolean registers turn_off; a start-up race, so it "
-    "fails in some kills only and cannot be strict"
-)
-HOLE_5 = (
-    "issue 10 hole 5: the shot event goes out before the counters are on disk, so a kill "
-    "right after it loses the shot"
-)
 ABORT_BEFORE_START = (
     "the restart abort is fired while the entry sets up, before automations listen: an "
     "automation on espresso_care_backflush_aborted never sees reason restart"
@@ -189,7 +180,6 @@ def test_at_least_ten_kills(e2e_run: E2ERun, request: pytest.FixtureRequest) -> 
 
 
 @pytest.mark.e2e_scenarios(*KILL_RIGS)
-@pytest.mark.xfail(reason=HOLE_5, strict=True)
 def test_kill_after_shot_event_loses_no_shot(e2e_run: E2ERun) -> None:
     """Killed 0-50 ms after espresso_care_shot, the restarted instance still has that shot."""
     kills = [k for _, k in _kills(e2e_run, "after_event") if k["announced"] is not None]
@@ -251,7 +241,6 @@ def test_shot_soon_after_a_restart_is_counted(e2e_run: E2ERun) -> None:
 
 
 @pytest.mark.e2e_scenarios(*KILL_RIGS)
-@pytest.mark.xfail(reason=HOLE_3, strict=False)
 def test_backflush_kill_leaves_the_relay_off(e2e_run: E2ERun) -> None:
     """Killed while the relay runs the pump: after the restart the relay is turned off."""
     kills = [k for _, k in _kills(e2e_run, "backflush")]
