@@ -85,6 +85,8 @@ CLOCK_BACK_TOLERANCE = 1.0
 """Seconds a reading may lie before the last one (out-of-order reports) before it counts as a
 clock set back."""
 CLOCK_STEP = 0.001
+MAX_PLAUSIBLE_WATTS = 50_000.0
+"""No household socket delivers more; a larger reading is garbage, never a heater or pump."""
 
 
 def _iso(timestamp: float) -> str:
@@ -397,6 +399,8 @@ class ShotCounter:
         was_available = self.available
         self._set_available(state.state != STATE_UNAVAILABLE)
         watts = to_watts(state.state, state.attributes.get(ATTR_UNIT_OF_MEASUREMENT))
+        if watts is not None and watts > MAX_PLAUSIBLE_WATTS:
+            watts = None  # no plug delivers this (1e308, a wrong unit): unreadable
         self._hooks.on_power(timestamp, watts)
         reading = self._timeline(timestamp)
         self._last_reading = max(self._last_reading, reading)
