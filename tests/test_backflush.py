@@ -26,6 +26,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
+from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -33,6 +34,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components.espresso_care.backflush_runner import BackflushRunner
 from custom_components.espresso_care.const import (
     CONF_BACKFLUSH_SWITCH,
     CONF_REQUIRE_ARMING,
@@ -1528,3 +1530,124 @@ async def test_two_machines_on_one_relay_refuse_a_second_start(
         DOMAIN, "stop_backflush", {"config_entry_id": second.entry_id}, blocking=True
     )
     assert hass.states.get(RELAY).state == STATE_OFF
+
+
+# ------------------------------------------------------------------ random sequences, repeated failures
+
+FAULT_ERRORS = [
+    HomeAssistantError("relay offline"),
+    ConnectionError("plug offline"),
+    OSError(113, "No route to host"),
+    RuntimeError("integration bug"),
+    TimeoutError(),
+]
+
+
+@dataclass
+class Faults:
+    """Faults of the switch's integration, for every runner (a reload makes a new one)."""
+
+    error: BaseException = field(default_factory=lambda: HomeAssistantError("relay offline"))
+    fail_on: int = 0
+    fail_off: int = 0
+    ignore_off: int = 0
+
+    def clear(self) -> None:
+        """The integration works again."""
+        self.fail_on = self.fail_off = self.ignore_off = 0
+
+
+backflush_actions = st.one_of(
+    st.tuples(
+        st.just("start"),
+        st.integers(min_value=1, max_value=3),
+        st.integers(min_value=1, max_value=6),
+        st.integers(min_value=1, max_value=6),
+    ),
+    st.tuples(st.just("stop")),
+    st.tuples(st.just("wait"), st.integers(min_value=1, max_value=40)),
+    st.tuples(
+        st.just("fail"),
+        st.sampled_from(["fail_on", "fail_off", "ignore_off"]),
+        st.integers(min_value=1, max_value=6),
+        st.sampled_from(range(len(FAULT_ERRORS))),
+    ),
+    st.tuples(st.just("relay_on_by_hand")),
+    st.tuples(st.just("reload")),
+)
+
+
+@pytest.mark.usefixtures("machine")
+@settings(
+    max_examples=600,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(actions=st.lists(backflush_actions, min_size=1, max_size=10))
+async def test_random_actions_with_repeated_switch_failures_end_off(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, actions: list[tuple[Any, ...]]
+) -> None:
+    """Random starts, stops, waits, reloads and repeated failures of the switch (raising any
+    error, or ignoring off): once the switch works again, the relay always ends off, nothing
+    runs, nothing is pending and no repair issue is left; no raw error reaches a caller."""
+    faults = Faults()
+    real = BackflushRunner.async_turn_switch
+
+    async def flaky(runner: BackflushRunner, on: bool, context: Any = None) -> None:
+        if on and faults.fail_on:
+            faults.fail_on -= 1
+            raise faults.error
+        if not on and faults.fail_off:
+            faults.fail_off -= 1
+            raise faults.error
+        if not on and faults.ignore_off:
+            faults.ignore_off -= 1
+            return
+        await real(runner, on, context)
+
+    start_errors: list[HomeAssistantError] = []
+    with patch.object(BackflushRunner, "async_turn_switch", flaky):
+        for action in actions:
+            kind = action[0]
+            if kind == "start":
+                try:
+                    await _start(
+                        hass, cycles=action[1], on_seconds=action[2], off_seconds=action[3]
+                    )
+                except ServiceValidationError:
+                    pass  # refused (running, switch unavailable...): translated
+                except HomeAssistantError as err:
+                    start_errors.append(err)
+            elif kind == "stop":
+                await _stop(hass)
+            elif kind == "wait":
+                await _wait(hass, freezer, action[1])
+            elif kind == "fail":
+                setattr(faults, action[1], action[2])
+                faults.error = FAULT_ERRORS[action[3]]
+            elif kind == "relay_on_by_hand":
+                if not _runner(hass).busy:
+                    continue  # outside a routine the relay is the user's own business
+                await hass.services.async_call(
+                    "input_boolean", "turn_on", {"entity_id": RELAY}, blocking=True
+                )
+            else:
+                assert await hass.config_entries.async_reload(ENTRY_ID)
+                await hass.async_block_till_done()
+        faults.clear()
+        # The longest routine (3 x 6 s on, 6 s off), the off confirmation (30 s) and the
+        # retries' backoff (at most a minute) are over within 3 minutes.
+        for _ in range(36):
+            freezer.tick(5)
+            async_fire_time_changed(hass)
+            await hass.async_block_till_done()
+        runner = _runner(hass)
+        assert hass.states.get(RELAY).state == STATE_OFF, actions
+        assert not runner.busy, actions
+        assert not runner.off_pending, actions
+        assert _relay_issue(hass) is None, actions
+        assert hass.states.get(BACKFLUSH).state == STATE_OFF
+        # A start whose first on failed says so, translated; no raw error.
+        assert all(type(err) is HomeAssistantError for err in start_errors)
+        assert all(err.translation_key == "backflush_switch_failed" for err in start_errors)
