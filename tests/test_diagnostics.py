@@ -9,7 +9,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
 
-from .common import pull_shot
+from .common import PUMP_WATTS, pull_shot
 
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
@@ -61,3 +61,22 @@ async def test_diagnostics(
         "duration": 25.0,
     }
     assert len(events) <= 20
+
+
+@pytest.mark.freeze_time("2026-05-04 08:00:00+00:00")
+async def test_diagnostics_show_the_learned_pump_draw(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Once two shots showed it, the detector's snapshot carries the pump's own draw."""
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, init_integration)
+    assert diagnostics["detector"]["pump_watts"] is None
+    await pull_shot(hass, freezer)
+    await pull_shot(hass, freezer)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, init_integration)
+    detector = diagnostics["detector"]
+    assert detector["pump_watts"] == PUMP_WATTS
+    assert detector["pump_runs"] == 2
+    assert diagnostics["counters"]["total_shots"] == 2
