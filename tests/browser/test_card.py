@@ -9,6 +9,7 @@ as PNGs there on the way.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 import json
 import os
 from pathlib import Path
@@ -238,25 +239,39 @@ def test_mark_done(browser: Browser, home_assistant: HomeAssistantProcess) -> No
     browser.run(chip_after)
 
 
-def test_snooze_offered_only_with_the_action(browser: Browser) -> None:
-    """The dialog offers Snooze exactly when Home Assistant has espresso_care.snooze."""
+def test_snooze(browser: Browser, home_assistant: HomeAssistantProcess) -> None:
+    """The dialog offers Snooze with espresso_care.snooze; snoozing shows on the chip."""
+    ha = home_assistant
+    due_sensor = ha.entities["descale_due"]
 
-    def check(page: Page) -> tuple[bool, bool]:
+    def snooze(page: Page) -> bool:
         card = _card(page)
         has_action: bool = page.evaluate(
             """() => Boolean(document.querySelector("home-assistant").hass.services
                  .espresso_care?.snooze)"""
         )
-        card.locator('.chip[data-task="clean"]').click()
+        card.locator('.chip[data-task="descale"]').click()
         dialog = card.locator("dialog.task")
         _expect(dialog).to_be_visible()
-        shown = dialog.get_by_role("button", name="Snooze").is_visible()
-        page.keyboard.press("Escape")
-        _expect(dialog).to_be_hidden()
-        return has_action, shown
+        button = dialog.get_by_role("button", name="Snooze")
+        assert button.is_visible() == has_action
+        if has_action:
+            dialog.get_by_label("Snooze for").select_option("3")
+            button.click()
+            _expect(dialog).to_be_hidden()
+            chip = card.locator('.chip[data-task="descale"]')
+            _expect(chip).to_have_attribute("data-status", "snoozed")
+            _expect(chip.locator(".status")).to_contain_text("Snoozed until")
+        else:
+            page.keyboard.press("Escape")
+            _expect(dialog).to_be_hidden()
+        return has_action
 
-    has_action, shown = browser.run(check)
-    assert shown == has_action
+    if browser.run(snooze):
+        until = ha.wait_for(due_sensor, lambda s: s["attributes"].get("snoozed_until"))
+        snoozed = datetime.fromisoformat(until["attributes"]["snoozed_until"])
+        left = snoozed - datetime.now(UTC)
+        assert timedelta(days=2, hours=23) < left <= timedelta(days=3)
 
 
 def test_backflush_through_the_confirmation(
