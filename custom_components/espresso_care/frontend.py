@@ -42,7 +42,8 @@ async def async_register_card(hass: HomeAssistant) -> None:
     """Serve the card and have the frontend load it (once per hass)."""
     if DATA_CARD_URL in hass.data:
         return
-    if "http" not in hass.config.components:
+    if "http" not in hass.config.components or hass.http is None:
+        # (a Home Assistant without a web server, e.g. the bench's, has no hass.http)
         _LOGGER.debug("No http integration: the dashboard card is not served")
         return
     integration = await async_get_integration(hass, DOMAIN)
