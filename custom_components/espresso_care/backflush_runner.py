@@ -79,7 +79,6 @@ from homeassistant.helpers.event import (
     async_track_state_change_event,
 )
 from homeassistant.helpers.start import async_at_started
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .const import (
@@ -106,6 +105,7 @@ from .const import (
     ISSUE_RELAY_MAY_BE_ON,
     SWITCH_ROLE_MACHINE_POWER,
 )
+from .coordinator import push_coordinator
 from .engine.backflush import (
     Aborted,
     AbortReason,
@@ -204,13 +204,7 @@ class BackflushRunner:
     ) -> None:
         """Prepare the runner; ``stored`` is the persisted ``backflush_run`` (or None)."""
         self.hass = hass
-        self.coordinator = DataUpdateCoordinator[None](
-            hass,
-            _LOGGER,
-            config_entry=entry,
-            name=f"{DOMAIN} backflush {entry.title}",
-            always_update=False,
-        )
+        self.coordinator = push_coordinator(hass, entry, "backflush", _LOGGER)
         self.entry = entry
         self._hooks = hooks
         self.power_sensor: str = entry.options[CONF_POWER_SENSOR]

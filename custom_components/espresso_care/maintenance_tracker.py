@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_point_in_utc_time, async_track_time_interval
 from homeassistant.helpers.start import async_at_started
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .const import (
@@ -55,6 +54,7 @@ from .const import (
     MIN_SHOT_TIME_DRIFT_PERCENT,
     SOURCE_DETECTED,
 )
+from .coordinator import push_coordinator
 from .engine.maintenance import (
     TASKS,
     DateInFutureError,
@@ -129,13 +129,7 @@ class MaintenanceTracker:
     ) -> None:
         """Restore the schedule from storage (or start with every task done now)."""
         self.hass = hass
-        self.coordinator = DataUpdateCoordinator[None](
-            hass,
-            _LOGGER,
-            config_entry=entry,
-            name=f"{DOMAIN} maintenance {entry.title}",
-            always_update=False,
-        )
+        self.coordinator = push_coordinator(hass, entry, "maintenance", _LOGGER)
         self.entry = entry
         self._save = save
         self._schedule_save = schedule_save

@@ -43,7 +43,6 @@ from homeassistant.helpers.event import (
     async_track_time_change,
     async_track_time_interval,
 )
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .const import (
@@ -60,6 +59,7 @@ from .const import (
     RECENT_EVENTS,
     TICK_INTERVAL,
 )
+from .coordinator import push_coordinator
 from .engine.detector import ShotDetector
 from .engine.events import (
     BackflushDetected,
@@ -150,13 +150,7 @@ class ShotCounter:
     ) -> None:
         """Set up the detector and restore the counters."""
         self.hass = hass
-        self.coordinator = DataUpdateCoordinator[None](
-            hass,
-            _LOGGER,
-            config_entry=entry,
-            name=f"{DOMAIN} shots {entry.title}",
-            always_update=False,
-        )
+        self.coordinator = push_coordinator(hass, entry, "shots", _LOGGER)
         self.entry = entry
         self.settings = settings
         self.power_sensor: str = entry.options[CONF_POWER_SENSOR]
