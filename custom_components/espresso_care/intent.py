@@ -14,6 +14,7 @@ reserved ``name`` slot, which Home Assistant fills with the names of exposed ent
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 import math
 import re
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,8 @@ from .engine.backflush import BackflushProgram
 from .engine.maintenance import TASKS, Task
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from homeassistant.core import HomeAssistant
 
     from .data import EspressoCareConfigEntry
@@ -42,7 +45,6 @@ SLOT_MACHINE = "machine"
 SLOT_TASK = "task"
 STARTABLE_TASKS = (Task.BACKFLUSH, Task.CLEAN)
 
-_TASK_VALUES = [str(task) for task in TASKS]
 _MACHINE_SLOT = {vol.Optional(SLOT_MACHINE): cv.string}
 _CATEGORY = "exceptions"
 
@@ -129,6 +131,28 @@ def _machine(hass: HomeAssistant, slots: dict[str, Any], texts: _Texts) -> Espre
     raise _NoMachineError(texts("intent_machine_not_found", machine=spoken))
 
 
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """One request: the intent, the machine it means, its validated slots and its texts."""
+
+    intent: intent.Intent
+    entry: EspressoCareConfigEntry
+    slots: dict[str, Any]
+    texts: _Texts
+
+    def task(self, default: Task | None = None) -> Task:
+        """Return the task the request names (``default`` when it names none)."""
+        value = self.slots.get(SLOT_TASK, {}).get("value")
+        return default if value is None and default is not None else Task(value)
+
+
+def _slot_schema(
+    task_key: type[vol.Optional | vol.Required], tasks: Iterable[Task] = TASKS
+) -> dict[Any, Any]:
+    """Return the slots: the machine and a task (one of ``tasks``)."""
+    return {**_MACHINE_SLOT, task_key(SLOT_TASK): vol.In([str(task) for task in tasks])}
+
+
 class _EspressoCareIntent(intent.IntentHandler, ABC):
     """Resolve the machine and the texts, answer with speech."""
 
@@ -140,7 +164,7 @@ class _EspressoCareIntent(intent.IntentHandler, ABC):
         texts = await _async_texts(intent_obj.hass, intent_obj.language)
         try:
             entry = _machine(intent_obj.hass, slots, texts)
-            speech = await self.async_answer(intent_obj, entry, slots, texts)
+            speech = await self.async_answer(_Request(intent_obj, entry, slots, texts))
         except _NoMachineError as err:
             speech = err.answer
         response = intent_obj.create_response()
@@ -148,19 +172,8 @@ class _EspressoCareIntent(intent.IntentHandler, ABC):
         return response
 
     @abstractmethod
-    async def async_answer(
-        self,
-        intent_obj: intent.Intent,
-        entry: EspressoCareConfigEntry,
-        slots: dict[str, Any],
-        texts: _Texts,
-    ) -> str:
+    async def async_answer(self, request: _Request) -> str:
         """Do what was asked; return the answer."""
-
-
-def _task(slots: dict[str, Any], default: Task | None = None) -> Task:
-    value = slots.get(SLOT_TASK, {}).get("value")
-    return default if value is None and default is not None else Task(value)
 
 
 class ShotsSinceIntent(_EspressoCareIntent):
@@ -171,18 +184,12 @@ class ShotsSinceIntent(_EspressoCareIntent):
         "Tells how many espresso shots were pulled since a maintenance task (backflush, "
         "clean with detergent, descale) of an espresso machine was done, and when it is due"
     )
-    slot_schema = {**_MACHINE_SLOT, vol.Optional(SLOT_TASK): vol.In(_TASK_VALUES)}  # noqa: RUF012
+    slot_schema = _slot_schema(vol.Optional)
 
-    async def async_answer(
-        self,
-        intent_obj: intent.Intent,
-        entry: EspressoCareConfigEntry,
-        slots: dict[str, Any],
-        texts: _Texts,
-    ) -> str:
+    async def async_answer(self, request: _Request) -> str:
         """``14 shots since the last backflush; due in 6 shots or 3 days.``."""
-        task = _task(slots, Task.BACKFLUSH)
-        status = entry.runtime_data.maintenance.evaluated(task)
+        texts, task = request.texts, request.task(Task.BACKFLUSH)
+        status = request.entry.runtime_data.maintenance.evaluated(task)
         shots = texts(f"intent_shots_since_{task}", shots=status.shots_since)
         return f"{shots}; {texts.due(status)}."
 
@@ -196,15 +203,9 @@ class MaintenanceStatusIntent(_EspressoCareIntent):
         "others come next"
     )
 
-    async def async_answer(
-        self,
-        intent_obj: intent.Intent,
-        entry: EspressoCareConfigEntry,
-        slots: dict[str, Any],
-        texts: _Texts,
-    ) -> str:
+    async def async_answer(self, request: _Request) -> str:
         """``Due now: backflush. Next: descaling, due in 40 days.``."""
-        maintenance = entry.runtime_data.maintenance
+        texts, maintenance = request.texts, request.entry.runtime_data.maintenance
         statuses = [maintenance.evaluated(task) for task in TASKS]
         due = [texts.task(status.task) for status in statuses if status.due]
         later = [
@@ -230,24 +231,14 @@ class StartBackflushIntent(_EspressoCareIntent):
         "Starts the automated backflush (task backflush) or clean with detergent (task clean) "
         "of an espresso machine through its backflush switch"
     )
-    slot_schema = {  # noqa: RUF012 (the IntentHandler attribute)
-        **_MACHINE_SLOT,
-        vol.Optional(SLOT_TASK): vol.In([str(task) for task in STARTABLE_TASKS]),
-    }
+    slot_schema = _slot_schema(vol.Optional, STARTABLE_TASKS)
 
-    async def async_answer(
-        self,
-        intent_obj: intent.Intent,
-        entry: EspressoCareConfigEntry,
-        slots: dict[str, Any],
-        texts: _Texts,
-    ) -> str:
+    async def async_answer(self, request: _Request) -> str:
         """Start, or answer with the reason it must not start (arming first)."""
-        task = _task(slots, Task.BACKFLUSH)
-        backflush = entry.runtime_data.backflush
+        texts, entry, task = request.texts, request.entry, request.task(Task.BACKFLUSH)
         try:
-            await backflush.async_start_program(
-                BackflushProgram.build(task=str(task)), intent_obj.context
+            await entry.runtime_data.backflush.async_start_program(
+                BackflushProgram.build(task=str(task)), request.intent.context
             )
         except ServiceValidationError as err:
             return texts(str(err.translation_key), **(err.translation_placeholders or {}))
@@ -262,16 +253,10 @@ class MarkDoneIntent(_EspressoCareIntent):
         "Records that a maintenance task (backflush, clean with detergent, descale) of an "
         "espresso machine was just done"
     )
-    slot_schema = {**_MACHINE_SLOT, vol.Required(SLOT_TASK): vol.In(_TASK_VALUES)}  # noqa: RUF012
+    slot_schema = _slot_schema(vol.Required)
 
-    async def async_answer(
-        self,
-        intent_obj: intent.Intent,
-        entry: EspressoCareConfigEntry,
-        slots: dict[str, Any],
-        texts: _Texts,
-    ) -> str:
+    async def async_answer(self, request: _Request) -> str:
         """Mark done (a clean also marks the backflush) and confirm."""
-        task = _task(slots)
+        texts, entry, task = request.texts, request.entry, request.task()
         await entry.runtime_data.maintenance.async_mark_done(task, source=SOURCE_VOICE)
         return texts("intent_marked_done", task=texts.task(task), name=entry.title)
