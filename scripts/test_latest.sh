@@ -8,15 +8,24 @@
 #   usage: scripts/test_latest.sh [pytest args...]     (from the project's root)
 # Environment: PHCC_LATEST (default 0.13.375 = Home Assistant 2026.10.4), SID_ROOT (the
 # chroot, default /tmp/sidroot), TEST_LATEST_LOCK (default /tmp/latest-ha.lock: one run at a
-# time per chroot).
+# time per chroot; taken here unless the caller holds it, as `flock LOCK make test-latest` does).
 set -u
 proj=$(pwd)
 [ -d "$proj/custom_components" ] || { echo "run this from the project's root"; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "make test-latest needs root (debootstrap, chroot, mount)"; exit 2; }
 root=${SID_ROOT:-/tmp/sidroot}
 phcc=${PHCC_LATEST:-0.13.375}
-exec 9>"${TEST_LATEST_LOCK:-/tmp/latest-ha.lock}"
-flock 9
+lock=${TEST_LATEST_LOCK:-/tmp/latest-ha.lock}
+# Under `flock /tmp/latest-ha.lock make test-latest` the caller holds the lock already (its open
+# file is inherited): taking it again on a new descriptor would wait for ever.
+held=
+for fd in /proc/$$/fd/*; do
+  [ "$(readlink "$fd")" = "$(readlink -f "$lock")" ] && held=1
+done
+if [ -z "$held" ]; then
+  exec 9>"$lock"
+  flock 9
+fi
 
 in_root() { chroot "$root" /usr/bin/env SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt "$@"; }
 
@@ -28,7 +37,7 @@ if ! chroot "$root" /opt/ha/bin/python -c "import pytest_homeassistant_custom_co
     [ -n "$mirror" ] || mirror=$(awk '/^deb /{print $2; exit}' /etc/apt/sources.list)
     command -v debootstrap >/dev/null || { apt-get update -q >/dev/null; apt-get install -y -q debootstrap >/dev/null; }
     echo "building a Debian sid chroot in $root (a few minutes)"
-    debootstrap --variant=minbase --include=python3.14,python3.14-venv,ca-certificates,git \
+    debootstrap --variant=minbase --include=python3.14,python3.14-venv,python3.14-dev,g++,libturbojpeg0,ca-certificates,git \
       sid "$root" "$mirror" >/tmp/test-latest-debootstrap.log 2>&1 \
       || { echo "debootstrap failed: see /tmp/test-latest-debootstrap.log"; exit 1; }
   fi
@@ -39,18 +48,38 @@ if ! chroot "$root" /opt/ha/bin/python -c "import pytest_homeassistant_custom_co
   in_root /bin/bash -c "python3.14 -m venv /opt/ha && /opt/ha/bin/pip install -q \
     pytest-homeassistant-custom-component==$phcc" >/tmp/test-latest-pip.log 2>&1 \
     || { echo "pip in the chroot failed: see /tmp/test-latest-pip.log"; exit 1; }
-  # The project's other test requirements, minus the harness and Home Assistant it pins.
-  grep -v -i -E "pytest-homeassistant-custom-component|^homeassistant" "$proj/requirements_test.txt" \
-    > "$root/tmp/req.txt"
-  in_root /opt/ha/bin/pip install -q -r /tmp/req.txt >>/tmp/test-latest-pip.log 2>&1 \
-    || echo "warning: some of requirements_test.txt did not install on Python 3.14 (see /tmp/test-latest-pip.log)"
 fi
-# What Home Assistant 2026.10's own integrations import in the tests (mobile_app -> camera ->
-# turbojpeg) beyond the harness; installed once.
-chroot "$root" /opt/ha/bin/python -c "import turbojpeg" 2>/dev/null \
-  || in_root /opt/ha/bin/pip install -q PyTurboJPEG >>/tmp/test-latest-pip.log 2>&1 \
-  || echo "warning: PyTurboJPEG did not install (see /tmp/test-latest-pip.log)"
 mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
+# A C++ compiler and Python's headers: pymicro-vad and pyspeex-noise (assist_pipeline, which
+# mobile_app's imports reach) have no wheel for Python 3.14 and build from their sources.
+# libturbojpeg: camera (imported by mobile_app) loads it. A chroot built before these were in
+# debootstrap's list gets them here, once.
+if [ ! -x "$root/usr/bin/g++" ] || [ ! -e "$root/usr/include/python3.14/Python.h" ] \
+  || ! ls "$root"/usr/lib/*/libturbojpeg.so.0 >/dev/null 2>&1; then
+  echo "installing g++, python3.14-dev and libturbojpeg0 in the chroot"
+  # (debootstrap's package lists first; the mirror's Release file may be past its Valid-Until)
+  pkgs="g++ python3.14-dev libturbojpeg0"
+  in_root /bin/bash -c "apt-get install -y -q --no-install-recommends $pkgs \
+    || { apt-get -o Acquire::Check-Valid-Until=false update -q \
+         && apt-get install -y -q --no-install-recommends $pkgs; }" >/tmp/test-latest-apt.log 2>&1 \
+    || { echo "apt-get in the chroot failed: see /tmp/test-latest-apt.log"; exit 1; }
+fi
+# The test requirements at the versions this Home Assistant pins (scripts/latest_requirements.py:
+# its own integrations' requirements, then requirements_test.txt); again whenever they change.
+cp "$proj/requirements_test.txt" "$root/tmp/requirements_test.txt"
+cp "$proj/scripts/latest_requirements.py" "$root/tmp/latest_requirements.py"
+stamp=$(cat "$proj/requirements_test.txt" "$proj/scripts/latest_requirements.py" | sha256sum)
+if [ "$(cat "$root/opt/ha/.test-requirements" 2>/dev/null)" != "$stamp" ]; then
+  echo "installing the test requirements for this Home Assistant"
+  if in_root /bin/bash -c "cd /tmp && /opt/ha/bin/python latest_requirements.py \
+      requirements_test.txt req-latest.txt constraints-latest.txt \
+      && /opt/ha/bin/pip install -q -r req-latest.txt -c constraints-latest.txt" \
+      >>/tmp/test-latest-pip.log 2>&1; then
+    echo "$stamp" > "$root/opt/ha/.test-requirements"
+  else
+    echo "warning: the test requirements did not install on Python 3.14 (see /tmp/test-latest-pip.log)"
+  fi
+fi
 mkdir -p "$root/proj"
 mountpoint -q "$root/proj" && umount "$root/proj"
 copy=$(mktemp -d /tmp/test-latest-proj.XXXXXX)

@@ -24,6 +24,7 @@ from custom_components.espresso_care.blueprint import (
     BLUEPRINT_TARGET,
     install_blueprint,
 )
+from custom_components.espresso_care.compat import async_get_entry_device
 from custom_components.espresso_care.const import CONF_BACKFLUSH_SWITCH, DOMAIN
 
 from .conftest import ENTRY_ID, PLUG_SWITCH
@@ -120,7 +121,7 @@ async def phone(hass: HomeAssistant) -> str:
     entry.add_to_hass(hass)
     assert await async_setup_component(hass, "mobile_app", {})
     await hass.async_block_till_done()
-    device = dr.async_get(hass).async_get_device(identifiers={("mobile_app", "phone-1")})
+    device = async_get_entry_device(dr.async_get(hass), ("mobile_app", "phone-1"), entry.entry_id)
     assert device is not None
     return device.id
 
