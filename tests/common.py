@@ -1,20 +1,39 @@
-"""Helpers to drive the plug's power sensor in tests."""
+"""Helpers to drive the plug's power sensor in tests, and to replay recorded traces."""
 
 from __future__ import annotations
 
+import csv
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import Enum
+import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from homeassistant.const import ATTR_DEVICE_CLASS, ATTR_UNIT_OF_MEASUREMENT
 from homeassistant.data_entry_flow import FlowResultType, section
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.espresso_care.config_flow import nest_in_sections
+from custom_components.espresso_care.const import (
+    CONF_MACHINE_TYPE,
+    CONF_NAME,
+    CONF_POWER_SENSOR,
+    CONF_SWITCH_ROLE,
+    DOMAIN,
+)
+from custom_components.espresso_care.engine.detector import ShotDetector
+from custom_components.espresso_care.engine.events import ShotFinished
+from custom_components.espresso_care.engine.profiles import settings_for
+from custom_components.espresso_care.engine.units import to_watts
 from custom_components.espresso_care.store import (
     STORAGE_MINOR_VERSION,
     STORAGE_VERSION,
     storage_key,
 )
+from scripts.traces import KIND_TO_TYPE
 
 from .conftest import ENTRY_ID, POWER_ATTRIBUTES, POWER_SENSOR
 
@@ -147,3 +166,84 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]
     return value
+
+
+# --- recorded traces (tests/fixtures/traces) --------------------------------------------------
+
+TRACE_FIXTURES = Path(__file__).parent / "fixtures" / "traces"
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A recorded plug trace: its samples, its labels and the power sensor it came from."""
+
+    samples: list[tuple[datetime, str]]
+    labels: dict[str, Any]
+    entity_id: str
+
+    @classmethod
+    def load(cls, name: str) -> Trace:
+        """Read ``<name>.csv`` and ``<name>.labels.json`` of tests/fixtures/traces."""
+        with (TRACE_FIXTURES / f"{name}.csv").open(newline="", encoding="utf-8") as file:
+            rows = list(csv.DictReader(file))
+        samples = [(dt_util.parse_datetime(row["last_changed"]), row["state"]) for row in rows]
+        labels = json.loads((TRACE_FIXTURES / f"{name}.labels.json").read_text(encoding="utf-8"))
+        return cls(samples, labels, rows[0]["entity_id"])  # type: ignore[arg-type]
+
+    @property
+    def machine_type(self) -> str:
+        """The machine type the trace's machine is configured with."""
+        return KIND_TO_TYPE[self.labels["machine_kind"]]
+
+    @property
+    def attributes(self) -> dict[str, Any]:
+        """The power sensor's attributes (the trace's unit)."""
+        return {ATTR_UNIT_OF_MEASUREMENT: self.labels["unit"], ATTR_DEVICE_CLASS: "power"}
+
+    def offline_starts(self) -> list[float]:
+        """Shot starts found by the bare engine on the same samples."""
+        detector = ShotDetector(settings_for(self.machine_type))
+        events = []
+        for when, state in self.samples:
+            events += detector.feed(when.timestamp(), to_watts(state, self.labels["unit"]))
+        events += detector.tick(self.samples[-1][0].timestamp() + 60)
+        return [event.start for event in events if isinstance(event, ShotFinished)]
+
+    async def async_set_up(
+        self, hass: HomeAssistant, freezer: FrozenDateTimeFactory
+    ) -> MockConfigEntry:
+        """Set up a machine on the trace's sensor (unavailable) just before its first sample."""
+        freezer.move_to(self.samples[0][0] - timedelta(seconds=1))
+        hass.states.async_set(self.entity_id, "unavailable", self.attributes)
+        entry = MockConfigEntry(
+            domain=DOMAIN,
+            title="Espresso machine",
+            options={
+                CONF_NAME: "Espresso machine",
+                CONF_POWER_SENSOR: self.entity_id,
+                CONF_MACHINE_TYPE: self.machine_type,
+                CONF_SWITCH_ROLE: "pump",
+            },
+        )
+        entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        return entry
+
+    async def async_report(
+        self, hass: HomeAssistant, freezer: FrozenDateTimeFactory, when: datetime, state: str
+    ) -> None:
+        """Report one sample at its time."""
+        freezer.move_to(when)
+        # The 5 s timer runs first, as it would have while the plug stayed silent.
+        async_fire_time_changed(hass)
+        hass.states.async_set(self.entity_id, state, self.attributes)
+        await hass.async_block_till_done()
+
+
+async def async_close_trace(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """Let the detector close what the last reading left open (a minute of 5 s ticks)."""
+    for _ in range(12):
+        freezer.tick(5)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()

@@ -9,30 +9,21 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 from unittest.mock import patch
 
-from homeassistant.const import ATTR_DEVICE_CLASS, ATTR_UNIT_OF_MEASUREMENT
 from homeassistant.core import Event, EventStateChangedData, callback
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.espresso_care.const import (
-    CONF_MACHINE_TYPE,
-    CONF_NAME,
-    CONF_POWER_SENSOR,
-    CONF_SWITCH_ROLE,
-    DOMAIN,
-    EVENT_SHOT,
-)
+from custom_components.espresso_care.const import EVENT_SHOT
 from custom_components.espresso_care.store import STORAGE_MINOR_VERSION, storage_key
 
-from .common import STANDBY_WATTS, pull_shot, set_power, stored_data
+from .common import STANDBY_WATTS, Trace, async_close_trace, pull_shot, set_power, stored_data
 from .conftest import ENTRY_ID
-from .test_trace_replay import MACHINE_TYPES, _load, _offline_starts
 
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 TOTAL = "sensor.espresso_machine_total_shots"
 TODAY = "sensor.espresso_machine_shots_today"
@@ -190,49 +181,28 @@ async def test_reload_between_every_pair_of_shots_loses_none(
 ) -> None:
     """Hole 4: the entry is reloaded (options saved) between every two shots of a recorded
     trace; every labelled shot is still counted, the first one after each reload included."""
-    samples, labels, entity_id = _load(name)
-    attributes = {ATTR_UNIT_OF_MEASUREMENT: labels["unit"], ATTR_DEVICE_CLASS: "power"}
+    trace = Trace.load(name)
     shots = [
         (dt_util.parse_datetime(start), dt_util.parse_datetime(end))
-        for start, end in labels["shots"]
+        for start, end in trace.labels["shots"]
     ]
     # Reload in the middle of each pause between two shots.
     reloads = [end + (next_start - end) / 2 for (_, end), (next_start, _) in pairwise(shots)]
-    freezer.move_to(samples[0][0] - timedelta(seconds=1))
-    hass.states.async_set(entity_id, "unavailable", attributes)
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Espresso machine",
-        options={
-            CONF_NAME: "Espresso machine",
-            CONF_POWER_SENSOR: entity_id,
-            CONF_MACHINE_TYPE: MACHINE_TYPES[labels["machine_kind"]],
-            CONF_SWITCH_ROLE: "pump",
-        },
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    entry = await trace.async_set_up(hass, freezer)
     events: list[Event] = []
     hass.bus.async_listen(EVENT_SHOT, events.append)
-    for when, state in samples:
+    for when, state in trace.samples:
         if reloads and when >= reloads[0]:
             reloads.pop(0)
             assert await hass.config_entries.async_reload(entry.entry_id)
             await hass.async_block_till_done()
-        freezer.move_to(when)
-        async_fire_time_changed(hass)
-        hass.states.async_set(entity_id, state, attributes)
-        await hass.async_block_till_done()
-    for _ in range(12):
-        freezer.tick(5)
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done()
+        await trace.async_report(hass, freezer, when, state)
+    await async_close_trace(hass, freezer)
     assert not reloads
     # Every labelled shot the bare engine finds without a reload is found with them, and
     # nothing is added (no shot doubled by a reload).
     counted = [dt_util.parse_datetime(event.data["start"]).timestamp() for event in events]  # type: ignore[union-attr]
-    offline = _offline_starts(samples, MACHINE_TYPES[labels["machine_kind"]], labels["unit"])
+    offline = trace.offline_starts()
     found_offline = [start for start, _ in shots if _near(start.timestamp(), offline)]
     assert len(found_offline) >= len(shots) - 1
     missed = [start for start in found_offline if not _near(start.timestamp(), counted)]
