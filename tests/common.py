@@ -46,6 +46,15 @@ if TYPE_CHECKING:
 
 STANDBY_WATTS = 1.0
 PUMP_WATTS = 52.0
+# Short maintenance rules (options), so that tests pull few shots.
+SHORT_RULES = {
+    "backflush_every_shots": 3,
+    "backflush_every_days": 7,
+    "clean_every_shots": 5,
+    "clean_every_days": 30,
+    "descale_every_shots": 0,
+    "descale_every_days": 90,
+}
 
 
 async def set_power(

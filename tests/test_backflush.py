@@ -8,6 +8,7 @@ switch: the plug's power sensor reads pump power while the switch is on.
 from __future__ import annotations
 
 import asyncio
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -53,7 +54,7 @@ from .common import PUMP_WATTS, STANDBY_WATTS, set_power, stored_data
 from .conftest import ENTRY_ID, POWER_ATTRIBUTES, POWER_SENSOR
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from freezegun.api import FrozenDateTimeFactory
 
@@ -595,23 +596,34 @@ async def test_restart_while_switch_unavailable(
     assert _stored_run(hass_storage)["off_pending"] is False
 
 
+@contextmanager
+def _failing_switch(runtime: Any, fails: Callable[[int, bool], bool]) -> Iterator[list[bool]]:
+    """Make the runner's switch calls for which ``fails(call number, on)`` is true raise.
+
+    Yields the calls made (``on`` of each, in order; numbered from 1).
+    """
+    real = runtime.backflush.async_turn_switch
+    calls: list[bool] = []
+
+    async def flaky(on: bool, context: Any = None) -> None:
+        calls.append(on)
+        if fails(len(calls), on):
+            raise HomeAssistantError("relay offline")
+        await real(on, context)
+
+    with patch.object(runtime.backflush, "async_turn_switch", flaky):
+        yield calls
+
+
 @pytest.mark.usefixtures("machine")
 async def test_failed_switch_on_aborts_without_timer(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
     """A failing switch call: abort (switch_unavailable), retry the off, no timer left."""
     runtime = hass.config_entries.async_get_entry(ENTRY_ID).runtime_data
-    real = runtime.backflush.async_turn_switch
-    calls: list[bool] = []
-
-    async def flaky(on: bool, context: Any = None) -> None:
-        calls.append(on)
-        if len(calls) in (3, 4):  # the second on, then the first off attempt
-            raise HomeAssistantError("relay offline")
-        await real(on, context)
-
     aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
-    with patch.object(runtime.backflush, "async_turn_switch", flaky):
+    # The second on, then the first off attempt fail.
+    with _failing_switch(runtime, lambda call, on: call in (3, 4)) as calls:
         await _start(hass)
         await _wait(hass, freezer, 25)
     assert calls == [True, False, True, False, False]
@@ -628,17 +640,8 @@ async def test_failed_switch_off_between_cycles_aborts(
 ) -> None:
     """The off at the end of an on-period fails twice: abort rather than pump through."""
     runtime = hass.config_entries.async_get_entry(ENTRY_ID).runtime_data
-    real = runtime.backflush.async_turn_switch
-    calls: list[bool] = []
-
-    async def flaky(on: bool, context: Any = None) -> None:
-        calls.append(on)
-        if len(calls) in (2, 3):
-            raise HomeAssistantError("relay offline")
-        await real(on, context)
-
     aborted = async_capture_events(hass, EVENT_BACKFLUSH_ABORTED)
-    with patch.object(runtime.backflush, "async_turn_switch", flaky):
+    with _failing_switch(runtime, lambda call, on: call in (2, 3)) as calls:
         await _start(hass)
         await _wait(hass, freezer, 11)
         assert aborted[0].data["reason"] == "switch_unavailable"
@@ -727,15 +730,8 @@ async def test_hanging_switch_call_times_out(
 async def test_failed_first_switch_on(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
     """The very first on fails: translated error, aborted, detection resumed."""
     runtime = hass.config_entries.async_get_entry(ENTRY_ID).runtime_data
-    real = runtime.backflush.async_turn_switch
-
-    async def failing_on(on: bool, context: Any = None) -> None:
-        if on:
-            raise HomeAssistantError("relay offline")
-        await real(on, context)
-
     with (
-        patch.object(runtime.backflush, "async_turn_switch", failing_on),
+        _failing_switch(runtime, lambda call, on: on),
         pytest.raises(HomeAssistantError) as err,
     ):
         await _start(hass)

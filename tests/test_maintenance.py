@@ -32,6 +32,7 @@ from custom_components.espresso_care.validation import parse_last_done
 
 from .common import (
     PUMP_WATTS,
+    SHORT_RULES,
     STANDBY_WATTS,
     open_options_settings,
     options_form,
@@ -107,12 +108,7 @@ def options(options: dict[str, Any]) -> dict[str, Any]:
     """Short shot rules so tests pull few shots."""
     return {
         **options,
-        "backflush_every_shots": 3,
-        "backflush_every_days": 7,
-        "clean_every_shots": 5,
-        "clean_every_days": 30,
-        "descale_every_shots": 0,
-        "descale_every_days": 90,
+        **SHORT_RULES,
     }
 
 
@@ -910,12 +906,7 @@ OPTIONS_FORM = {
     "switch_role": "pump",
     "shot_min_seconds": 15,
     "shot_max_seconds": 45,
-    "backflush_every_shots": 3,
-    "backflush_every_days": 7,
-    "clean_every_shots": 5,
-    "clean_every_days": 30,
-    "descale_every_shots": 0,
-    "descale_every_days": 90,
+    **SHORT_RULES,
 }
 
 

@@ -24,6 +24,7 @@ from custom_components.espresso_care.intent import (
 )
 from custom_components.espresso_care.sentences import LANGUAGES, SENTENCES_DIR, target_path
 
+from .common import SHORT_RULES
 from .conftest import ENTRY_ID, POWER_SENSOR
 from .test_maintenance import due, shots_since
 
@@ -41,12 +42,7 @@ def options(options: dict[str, Any]) -> dict[str, Any]:
     """Short rules, a backflush switch, and the sentences installed."""
     return {
         **options,
-        "backflush_every_shots": 3,
-        "backflush_every_days": 7,
-        "clean_every_shots": 5,
-        "clean_every_days": 30,
-        "descale_every_shots": 0,
-        "descale_every_days": 90,
+        **SHORT_RULES,
         CONF_BACKFLUSH_SWITCH: RELAY,
         "install_voice_sentences": True,
     }
