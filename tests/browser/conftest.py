@@ -345,7 +345,18 @@ def home_assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HomeAss
             for entry in registry
             if entry["platform"] == provision.DOMAIN
         }
-        yield HomeAssistantProcess(base, config, token, entry_id, registry, entities, process)
+        home_assistant = HomeAssistantProcess(
+            base, config, token, entry_id, registry, entities, process
+        )
+        # Set-up ends before the entities have their first states on a busy machine: the tests
+        # read counters from the first line, so wait until the machine's entities are up.
+        for key in ("total_shots", "shots_since_backflush", "backflush"):
+            home_assistant.wait_for(
+                entities[key],
+                lambda state: state["state"] not in ("unavailable", "unknown"),
+                timeout=120,
+            )
+        yield home_assistant
     finally:
         _stop(process)
         log.close()
