@@ -12,7 +12,7 @@ from homeassistant.components.binary_sensor import (
 )
 
 from .engine.maintenance import TASKS, Task
-from .entity import EspressoCareEntity, EspressoCareEntityDescription
+from .entity import EspressoCareEntity, EspressoCareEntityDescription, add_described_entities
 from .maintenance_tracker import snooze_attributes
 
 if TYPE_CHECKING:
@@ -89,12 +89,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the binary sensors of one machine."""
-    data = entry.runtime_data
-    async_add_entities(
-        EspressoCareBinarySensor(data, description)
-        for description in BINARY_SENSORS
-        if description.exists_fn(data)
-    )
+    add_described_entities(entry, async_add_entities, EspressoCareBinarySensor, BINARY_SENSORS)
 
 
 class EspressoCareBinarySensor(EspressoCareEntity, BinarySensorEntity):

@@ -9,7 +9,7 @@ from homeassistant.components.button import ButtonEntity, ButtonEntityDescriptio
 
 from .const import SOURCE_BUTTON
 from .engine.maintenance import TASKS, Task
-from .entity import EspressoCareEntity, EspressoCareEntityDescription
+from .entity import EspressoCareEntity, EspressoCareEntityDescription, add_described_entities
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -71,12 +71,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the buttons of one machine."""
-    data = entry.runtime_data
-    async_add_entities(
-        EspressoCareButton(data, description)
-        for description in BUTTONS
-        if description.exists_fn(data)
-    )
+    add_described_entities(entry, async_add_entities, EspressoCareButton, BUTTONS)
 
 
 class EspressoCareButton(EspressoCareEntity, ButtonEntity):

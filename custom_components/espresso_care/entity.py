@@ -10,9 +10,12 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
-    from .data import EspressoCareData
+    from homeassistant.helpers.entity import Entity
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+    from .data import EspressoCareConfigEntry, EspressoCareData
 
 
 def _source_available(data: EspressoCareData) -> bool:
@@ -80,3 +83,18 @@ class EspressoCareEntity(CoordinatorEntity[DataUpdateCoordinator[None]]):
         if shown != self._written:
             self._written = shown
             self.async_write_ha_state()
+
+
+def add_described_entities[D: EspressoCareEntityDescription](
+    entry: EspressoCareConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    entity_class: Callable[[EspressoCareData, D], Entity],
+    descriptions: Iterable[D],
+) -> None:
+    """Add an entity of ``entity_class`` for each description that exists for the machine."""
+    data = entry.runtime_data
+    async_add_entities(
+        entity_class(data, description)
+        for description in descriptions
+        if description.exists_fn(data)
+    )

@@ -15,7 +15,7 @@ from homeassistant.const import PERCENTAGE, UnitOfTime
 
 from .engine.events import MachineState
 from .engine.maintenance import TASKS, Task
-from .entity import EspressoCareEntity, EspressoCareEntityDescription
+from .entity import EspressoCareEntity, EspressoCareEntityDescription, add_described_entities
 from .maintenance_tracker import status_attributes
 
 if TYPE_CHECKING:
@@ -158,12 +158,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors of one machine."""
-    data = entry.runtime_data
-    async_add_entities(
-        EspressoCareSensor(data, description)
-        for description in SENSORS
-        if description.exists_fn(data)
-    )
+    add_described_entities(entry, async_add_entities, EspressoCareSensor, SENSORS)
 
 
 class EspressoCareSensor(EspressoCareEntity, SensorEntity):

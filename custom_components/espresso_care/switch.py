@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
 
 from .engine.backflush import AbortReason
-from .entity import EspressoCareEntity, EspressoCareEntityDescription
+from .entity import EspressoCareEntity, EspressoCareEntityDescription, add_described_entities
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -59,12 +59,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the switches of one machine."""
-    data = entry.runtime_data
-    async_add_entities(
-        EspressoCareSwitch(data, description)
-        for description in SWITCHES
-        if description.exists_fn(data)
-    )
+    add_described_entities(entry, async_add_entities, EspressoCareSwitch, SWITCHES)
 
 
 class EspressoCareSwitch(EspressoCareEntity, SwitchEntity):
