@@ -321,10 +321,16 @@ class ShotDetector:
                 self._poll_hits += 1
             else:
                 self._poll = dt
-        else:
+            self._last_dt = dt
+        elif not (
+            _POLL_RAMP_MIN <= self._last_dt <= _POLL_RAMP_MAX
+            and -_POLL_JITTER <= dt - round(dt / self._last_dt) * self._last_dt <= _POLL_JITTER
+        ):
             self._poll_hits = 0
             self._poll = 0.0
-        self._last_dt = dt
+            self._last_dt = dt
+        # (else a whole number of polls: Home Assistant records no state for a poll that
+        # read the same value as the one before, so a steady reading skips rows)
 
         prev = self._last_w
         self._last_w = watts
@@ -356,14 +362,26 @@ class ShotDetector:
             if self._level_mode:
                 self._level_mode = False
                 tracker.force(self._pump, ts)
+            polled = self._ramp_poll and self._polled_ramps()
             action = (
-                self._flow_action(ts, watts)
-                if self._flow
-                else tracker.update(ts, watts, self._ramp_poll and self._polled_ramps())
+                self._flow_action(ts, watts) if self._flow else tracker.update(ts, watts, polled)
             )
-            if not self._flow and self._levels.tight and kind <= PUMP_ON:
+            if (
+                not self._flow
+                and self._levels.tight
+                and kind <= PUMP_ON
+                and not (
+                    polled
+                    and (
+                        action == (ON if kind == PUMP_ON else OFF)
+                        or (prev is not None and abs(watts - prev) < tracker.band()[0])
+                    )
+                )
+            ):
                 # right on a level of a two-level heater (off or full) with or without the
-                # pump: that decides, whatever the trend said
+                # pump: that decides, whatever the trend said (on a polled plug, unless it
+                # agrees, keeping the switch time the heater's response gave, or the reading
+                # moved by less than a pump draw since the last poll: the pump did not switch)
                 on = kind == PUMP_ON
                 tracker.settle(on, ts)
                 if on != self._pump:
@@ -660,9 +678,10 @@ class ShotDetector:
             return "pulses"
         if (
             settings.pump_only_max_seconds > 0.0
-            and duration >= settings.pump_only_max_seconds
+            and duration >= settings.pump_only_max_seconds + self._main_poll
             and not heater
         ):
+            # (a polled plug shows a run's length to within a poll)
             return "hot_water"
         return None
 

@@ -43,6 +43,9 @@ _SETTLE_SECONDS = 2.5
 # _POLL_SHOT_RISE x the pump draw is a flush
 _POLL_RISE_MAX = 12.0
 _POLL_SHOT_RISE = 4.0
+# ... and the heater falling back by this share of its response (from the poll before the run
+# to its peak) means the water stopped
+_POLL_FALL_SHARE = 1.0 / 3.0
 # readings this close show a pump step whole
 _DENSE_SECONDS = 1.5
 # the pump "running" this many times the longest run was no pump
@@ -99,8 +102,11 @@ class PumpTracker:
         "_pend_e",
         "_pend_k",
         "_pend_ts",
+        "_pl_alone",
         "_pl_base",
         "_pl_peak",
+        "_pl_seen",
+        "_pl_top",
         "_pl_ts",
         "_pl_x",
         "_r",
@@ -165,6 +171,11 @@ class PumpTracker:
         # polled plug: the last reading (-1: none), the one before a run and its highest
         self._pl_x = -1.0
         self._pl_base = self._pl_peak = self._pl_ts = 0.0
+        # polled plug: the last poll that showed the pump alone (heater off) in this run, and
+        # the level a heater last switched on to or off from standby (0: none seen)
+        self._pl_seen = -_INF
+        self._pl_top = 0.0
+        self._pl_alone = False
         # candidate start times since the pump was last seen stopping
         self._starts: list[float] = []
         # time of the last switch update() reported, and its size in W (0 when no step)
@@ -395,9 +406,13 @@ class PumpTracker:
 
         Between two polls a PID heater moves by hundreds of watts, so no pump step stands
         out; but a single boiler's PID ramps up only while cold water comes in (and for its
-        probe's lag after): a rise between polls starts a run, the first fall ends it. A
-        response of less than a few pump draws is little water: a flush, ended a second after
-        it began.
+        probe's lag after): a rise between polls starts a run, the heater falling back from
+        the peak of its response ends it. A response of less than a few pump draws is little
+        water: a flush, ended a second after it began. Two things a poll shows directly:
+        the pump alone (a reading in the pump's range right after standby: the heater is
+        off), which the run lasts at least as long as the polls keep showing; and a heater
+        that toggles between standby and one level (a thermostat, a slow PID window that
+        the polls catch in the same phase), which returning to that level is, not the pump.
         """
         prev = self._pl_x
         prev_ts = self._pl_ts
@@ -406,8 +421,20 @@ class PumpTracker:
         self._t = [-_INF, -_INF]
         if prev < 0.0:
             return NONE
-        p = min(self._refs())
+        refs = self._refs()
+        p = min(refs)
         d = x - prev
+        standby = self._standby
+        # a reading of the pump's draw, the pump alone when the heater was off before
+        alone = _STEP_LOW * p <= x <= _STEP_HIGH * max(refs)
+        if prev < standby <= x and not alone:
+            top = self._pl_top
+            self._pl_top = x
+            if not self.on and top > 0.0 and -_STEP_LOW * p <= x - top <= _STEP_LOW * p:
+                # back at the level it last left standby from or fell to: the heater again
+                return NONE
+        elif x < standby <= prev and not (self.on and alone):
+            self._pl_top = prev
         if not self.on:
             # (a rise to the full heater is the heater switched on, not a response)
             top = (
@@ -419,18 +446,43 @@ class PumpTracker:
                 self.last_step = 0.0
                 self._pl_base = prev
                 self._pl_peak = x
-                self._starts.append(ts)
+                # (the poll before read less than a pump draw: the heater was off, or the
+                # plug's average caught the pump starting)
+                self._pl_alone = alone and prev < _STEP_LOW * p
+                self._pl_seen = ts if self._pl_alone else -_INF
+                if self._pl_alone and prev >= standby:
+                    self.switch_ts = prev_ts
+                self._starts.append(self.switch_ts)
                 return ON
             return NONE
-        self._pl_peak = max(self._pl_peak, x)
-        if d > -_STEP_LOW * p and x >= self._standby:
-            return NONE
+        start = self._starts[-1] if self._starts else ts
+        if self._pl_alone:
+            # a run of the pump alone: it goes on while the polls show the pump's draw
+            if alone:
+                self._pl_seen = ts
+                return NONE
+            if d > -_STEP_LOW * p and x >= standby:
+                # the heater came on while the pump ran: from here its response tells
+                self._pl_alone = False
+                self._pl_base = prev
+                self._pl_peak = x
+                return NONE
+        else:
+            peak = self._pl_peak = max(self._pl_peak, x)
+            # the heater's response to the water past its peak (a flush's small response
+            # decays by less than a pump draw per poll)
+            fall = max(_PARTIAL * p, (peak - self._pl_base) * _POLL_FALL_SHARE)
+            if d > -_STEP_LOW * p and x >= standby and x > peak - fall:
+                return NONE
         self.on = False
         self.last_step = 0.0
-        start = self._starts[-1] if self._starts else ts
-        small = self._pl_peak - self._pl_base < _POLL_SHOT_RISE * p
+        if self._pl_alone:
+            # the first poll that no longer shows the pump, as its start was the first that did
+            self.switch_ts = ts
+            return OFF
         # the heater peaked after the pump stopped, somewhere between the last two polls
         stop = (prev_ts + ts) / 2.0
+        small = self._pl_peak - self._pl_base < _POLL_SHOT_RISE * p and self._pl_seen <= start
         self.switch_ts = start + 1.0 if small and start + 1.0 < stop else max(stop, start)
         return OFF
 
