@@ -21,6 +21,8 @@ from custom_components.espresso_care.intent import (
     INTENT_SHOTS_SINCE,
     INTENT_START,
     INTENT_STATUS,
+    _async_texts,
+    plural_category,
 )
 from custom_components.espresso_care.sentences import LANGUAGES, SENTENCES_DIR, target_path
 
@@ -80,19 +82,19 @@ def speech(response: intent.IntentResponse) -> str:
 LANGUAGE_CASES = {
     "en": (
         "how many shots since the last backflush",
-        "2 shots since the last backflush; due in 1 shots or 7 days.",
+        "2 shots since the last backflush; due in 1 shot or 7 days.",
         "I finished the backflush",
         "Marked as done: backflush of Espresso machine.",
     ),
     "de": (
         "Wie viele Bezüge seit der letzten Rückspülung",
-        "2 Bezüge seit der letzten Rückspülung; fällig in 1 Bezügen oder 7 Tagen.",
+        "2 Bezüge seit der letzten Rückspülung; fällig in 1 Bezug oder 7 Tagen.",
         "Ich habe die Rückspülung erledigt",
         "Als erledigt eingetragen: Rückspülung von Espresso machine.",
     ),
     "nl": (
         "hoeveel shots sinds de laatste terugspoeling",
-        "2 shots sinds de laatste terugspoeling; nodig over 1 shots of 7 dagen.",
+        "2 shots sinds de laatste terugspoeling; nodig over 1 shot of 7 dagen.",
         "ik heb de terugspoeling gedaan",
         "Als gedaan genoteerd: terugspoeling van Espresso machine.",
     ),
@@ -104,13 +106,13 @@ LANGUAGE_CASES = {
     ),
     "fr": (
         "combien de cafés depuis le dernier rétrolavage",
-        "2 cafés depuis le dernier rétrolavage; à faire dans 1 cafés ou 7 jours.",
+        "2 cafés depuis le dernier rétrolavage; à faire dans 1 café ou 7 jours.",
         "j'ai fait le rétrolavage",
         "Noté comme fait : rétrolavage de Espresso machine.",
     ),
     "es": (
         "cuántos cafés desde el último retrolavado",
-        "2 cafés desde el último retrolavado; toca dentro de 1 cafés o 7 días.",
+        "2 cafés desde el último retrolavado; toca dentro de 1 café o 7 días.",
         "he hecho el retrolavado",
         "Anotado como hecho: retrolavado de Espresso machine.",
     ),
@@ -140,6 +142,83 @@ async def test_query_and_command(hass: HomeAssistant, language: str) -> None:
     assert response.intent.intent_type == INTENT_MARK_DONE
     assert speech(response) == confirmation
     assert hass.states.get(shots_since("backflush")).state == "0"
+
+
+# For each language, 1 and 2 of each counted thing: the answer with 1 shot counted (due in 2),
+# then the time texts of 1 day, 2 days, 1 hour and 2 hours.
+PLURAL_CASES = {
+    "en": (
+        "1 shot since the last backflush; due in 2 shots or 7 days.",
+        ("1 day", "2 days", "1 hour", "2 hours"),
+    ),
+    "de": (
+        "1 Bezug seit der letzten Rückspülung; fällig in 2 Bezügen oder 7 Tagen.",
+        ("1 Tag", "2 Tagen", "1 Stunde", "2 Stunden"),
+    ),
+    "nl": (
+        "1 shot sinds de laatste terugspoeling; nodig over 2 shots of 7 dagen.",
+        ("1 dag", "2 dagen", "1 uur", "2 uur"),
+    ),
+    "it": (
+        "1 caffè dall'ultimo controlavaggio; da fare tra 2 caffè o 7 giorni.",
+        ("1 giorno", "2 giorni", "1 ora", "2 ore"),
+    ),
+    "fr": (
+        "1 café depuis le dernier rétrolavage; à faire dans 2 cafés ou 7 jours.",
+        ("1 jour", "2 jours", "1 heure", "2 heures"),
+    ),
+    "es": (
+        "1 café desde el último retrolavado; toca dentro de 2 cafés o 7 días.",
+        ("1 día", "2 días", "1 hora", "2 horas"),
+    ),
+}
+
+
+@pytest.mark.freeze_time(T0)
+@pytest.mark.usefixtures("assist")
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_singular_and_plural(hass: HomeAssistant, language: str) -> None:
+    """1 shot, 1 day, 1 hour are singular, 2 of each plural, in every language.
+
+    (With 2 shots counted, LANGUAGE_CASES above checks "due in 1 shot".)
+    """
+    answer, times = PLURAL_CASES[language]
+    question = LANGUAGE_CASES[language][0]
+    await adjust(hass, 1)
+    assert speech(await ask(hass, question, language)) == answer
+    texts = await _async_texts(hass, language)
+    assert (texts.time(1), texts.time(2), texts.time(1 / 24), texts.time(2 / 24)) == times
+
+
+@pytest.mark.usefixtures("assist")
+async def test_french_zero_is_singular(hass: HomeAssistant) -> None:
+    """French counts 0 in the singular ("0 café"); English in the plural ("0 shots")."""
+    fr, en = await _async_texts(hass, "fr"), await _async_texts(hass, "en")
+    assert fr.plural("intent_shots_since_backflush", 0, shots=0) == (
+        "0 café depuis le dernier rétrolavage"
+    )
+    assert en.plural("intent_shots_since_backflush", 0, shots=0) == (
+        "0 shots since the last backflush"
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "count", "category"),
+    [
+        ("en", 1, "one"),
+        ("en", 0, "other"),
+        ("en", 2, "other"),
+        ("de-CH", 1, "one"),
+        ("fr", 0, "one"),
+        ("fr-CA", 1, "one"),
+        ("fr", 2, "other"),
+        ("es", 21, "other"),
+        ("pt-BR", 0, "other"),  # answered in English
+    ],
+)
+def test_plural_category(language: str, count: int, category: str) -> None:
+    """The CLDR cardinal rule of the request's language picks the text."""
+    assert plural_category(language, count) == category
 
 
 @pytest.mark.freeze_time(T0)

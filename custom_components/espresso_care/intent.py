@@ -6,6 +6,11 @@ LLM API all reach them. Every answer is spoken in the request's language; the te
 ``intent_*`` entries (and, for a refused start, the error messages) of ``exceptions`` in
 strings.json and its translations.
 
+A text about a count has one key per plural category, ``<key>_one`` and ``<key>_other``
+(Home Assistant's backend translations have no plural syntax); ``plural_category`` picks one
+by the rules of the request's language (CLDR cardinals: French says "0 café" and "1 café",
+the others have the singular for 1 only).
+
 Slots: ``machine`` (a machine's name; optional with one machine, matched ignoring case,
 spaces and punctuation) and ``task`` (``backflush``, ``clean``, ``descale``). Neither is the
 reserved ``name`` slot, which Home Assistant fills with the names of exposed entities.
@@ -57,21 +62,44 @@ async def async_setup_intents(hass: HomeAssistant) -> None:
     intent.async_register(hass, MarkDoneIntent())
 
 
+# Languages whose singular also covers 0 (CLDR: i = 0,1), among those with texts.
+_ZERO_IS_SINGULAR = frozenset({"fr"})
+
+
+def plural_category(language: str, count: int) -> str:
+    """Return ``one`` or ``other``: the plural form of ``count`` things in ``language``.
+
+    The CLDR cardinal rules of the languages Espresso Care speaks (en, de, nl, it, fr, es) for
+    whole numbers; any other language is answered in English, so it gets the English rule.
+    """
+    base = re.split(r"[-_]", language, maxsplit=1)[0].casefold()
+    if base in _ZERO_IS_SINGULAR:
+        return "one" if count in (0, 1) else "other"
+    return "one" if count == 1 else "other"
+
+
 class _Texts:
     """The spoken texts in one language (English for a missing one)."""
 
-    def __init__(self, strings: dict[str, str]) -> None:
+    def __init__(self, strings: dict[str, str], language: str) -> None:
         self._strings = strings
+        self._language = language
 
     def __call__(self, key: str, **placeholders: Any) -> str:
         text = self._strings.get(f"component.{DOMAIN}.{_CATEGORY}.{key}.message", key)
         return text.format(**placeholders)
 
+    def plural(self, key: str, number: int, /, **placeholders: Any) -> str:
+        """Return the ``key_one`` or ``key_other`` text, as ``number`` asks in this language."""
+        return self(f"{key}_{plural_category(self._language, number)}", **placeholders)
+
     def time(self, days: float) -> str:
         """``3 days``, or ``5 hours`` below a day (rounded up)."""
         if days >= 1:
-            return self("intent_days", count=round(days))
-        return self("intent_hours", count=max(1, math.ceil(days * 24)))
+            count = round(days)
+            return self.plural("intent_days", count, count=count)
+        count = max(1, math.ceil(days * 24))
+        return self.plural("intent_hours", count, count=count)
 
     def task(self, task: Task) -> str:
         return self(f"intent_task_{task}")
@@ -85,9 +113,11 @@ class _Texts:
             return self("intent_due_now")
         shots, days = status.shots_remaining, status.days_remaining
         if shots is not None and days is not None:
-            return self("intent_due_in_shots_or_time", shots=shots, time=self.time(days))
+            return self.plural(
+                "intent_due_in_shots_or_time", shots, shots=shots, time=self.time(days)
+            )
         if shots is not None:
-            return self("intent_due_in_shots", shots=shots)
+            return self.plural("intent_due_in_shots", shots, shots=shots)
         if days is not None:
             return self("intent_due_in_time", time=self.time(days))
         return self("intent_never_due")
@@ -95,7 +125,7 @@ class _Texts:
 
 async def _async_texts(hass: HomeAssistant, language: str) -> _Texts:
     strings = await translation.async_get_translations(hass, language, _CATEGORY, {DOMAIN})
-    return _Texts(strings)
+    return _Texts(strings, language)
 
 
 def _normalise(name: str) -> str:
@@ -190,7 +220,8 @@ class ShotsSinceIntent(_EspressoCareIntent):
         """``14 shots since the last backflush; due in 6 shots or 3 days.``."""
         texts, task = request.texts, request.task(Task.BACKFLUSH)
         status = request.entry.runtime_data.maintenance.evaluated(task)
-        shots = texts(f"intent_shots_since_{task}", shots=status.shots_since)
+        count = status.shots_since
+        shots = texts.plural(f"intent_shots_since_{task}", count, shots=count)
         return f"{shots}; {texts.due(status)}."
 
 
