@@ -68,7 +68,7 @@ from .engine.events import (
     ShotFinished,
     StateChanged,
 )
-from .engine.units import to_watts
+from .engine.units import scaled_watts, unit_factor
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -190,6 +190,13 @@ class ShotCounter:
         # The detector's timeline: wall-clock time plus the clock's set-backs so far.
         self._clock_offset = 0.0
         self._last_reading = -math.inf
+        # The last state read and its watts (a re-report delivers the same State object), and
+        # the unit factor of the last attributes (Home Assistant keeps the attributes object
+        # while they do not change): a reading costs one float() at most.
+        self._read_state: State | None = None
+        self._read_watts: float | None = None
+        self._unit_attributes: Mapping[str, Any] | None = None
+        self._unit_factor: float | None = None
         # shots added from the recorded history (once ever), see async_add_history_shots
         self.history_import: dict[str, Any] | None = stored.get("history_import")
 
@@ -374,12 +381,18 @@ class ShotCounter:
     @callback
     def _async_power_reported(self, event: Event[EventStateReportedData]) -> None:
         """Handle the plug reporting an unchanged value again."""
-        self._handle_power(event.data["new_state"], event.data["last_reported"].timestamp())
+        state = event.data["new_state"]
+        # the timestamp Home Assistant keeps of ``last_reported`` (converting the datetime
+        # back would cost more than the rest of the reading)
+        self._handle_power(state, state.last_reported_timestamp)
 
     @callback
     def _async_tick(self, now: datetime) -> None:
         """Let the detector end what ended while the plug stayed silent."""
-        self._process(self.detector.tick(self._timeline(now.timestamp())))
+        events = self.detector.tick(self._timeline(now.timestamp()))
+        detector = self.detector
+        if events or detector.state is not self.machine_state or detector.brewing != self.brewing:
+            self._process(events)
 
     @callback
     def _async_midnight(self, now: datetime) -> None:
@@ -389,16 +402,49 @@ class ShotCounter:
 
     @callback
     def _handle_power(self, state: State, timestamp: float) -> None:
-        """Feed one reading of the power sensor to the detector."""
-        was_available = self.available
-        self._set_available(state.state != STATE_UNAVAILABLE)
-        watts = to_watts(state.state, state.attributes.get(ATTR_UNIT_OF_MEASUREMENT))
+        """Feed one reading of the power sensor to the detector.
+
+        Runs for every write of the plug (up to every second), so it does nothing it need
+        not: a re-report reuses the last state's watts, the unit's factor is looked up when the
+        attributes change, and the entities are told only when something they show changed.
+        """
+        if state is self._read_state:
+            watts = self._read_watts  # the same state again: same value and availability
+            notify = False
+        else:
+            watts = self._watts(state)
+            available = state.state != STATE_UNAVAILABLE
+            notify = available != self.available
+            if notify:
+                self._set_available(available)
+        self._hooks.on_power(timestamp, watts)
+        reading = timestamp + self._clock_offset
+        if reading < self._last_reading - CLOCK_BACK_TOLERANCE:
+            reading = self._timeline(timestamp)
+        self._last_reading = max(self._last_reading, reading)
+        detector = self.detector
+        events = detector.feed(reading, watts)
+        if (
+            events
+            or notify
+            or detector.state is not self.machine_state
+            or detector.brewing != self.brewing
+        ):
+            self._process(events, notify=notify)
+
+    def _watts(self, state: State) -> float | None:
+        """Return the reading of ``state`` in watts (None: unreadable) and remember it."""
+        attributes = state.attributes
+        if attributes is not self._unit_attributes:
+            self._unit_attributes = attributes
+            self._unit_factor = unit_factor(attributes.get(ATTR_UNIT_OF_MEASUREMENT))
+        factor = self._unit_factor
+        watts = None if factor is None else scaled_watts(state.state, factor)
         if watts is not None and watts > MAX_PLAUSIBLE_WATTS:
             watts = None  # no plug delivers this (1e308, a wrong unit): unreadable
-        self._hooks.on_power(timestamp, watts)
-        reading = self._timeline(timestamp)
-        self._last_reading = max(self._last_reading, reading)
-        self._process(self.detector.feed(reading, watts), notify=was_available != self.available)
+        self._read_state = state
+        self._read_watts = watts
+        return watts
 
     @callback
     def _set_available(self, available: bool) -> None:

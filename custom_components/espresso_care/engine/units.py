@@ -35,6 +35,15 @@ def to_watts(value: object, unit: str | None) -> float | None:
     factor = unit_factor(unit)
     if factor is None:
         return None
+    return scaled_watts(value, factor)
+
+
+def scaled_watts(value: object, factor: float) -> float | None:
+    """Parse a power state (string or number) into watts with ``unit_factor``'s ``factor``.
+
+    ``to_watts`` for a caller that looked the unit's factor up once (a power sensor keeps its
+    unit, see ``unit_factor``); the same results.
+    """
     if isinstance(value, str):  # a state: the usual case
         try:
             number = float(value)  # surrounding whitespace is allowed
