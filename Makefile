@@ -38,7 +38,7 @@ bench: venv
 demo:
 	@bash scripts/demo.sh
 
-## make screenshots: the README's screenshots of the dashboard card (docs/card-*.png), from the browser test
+## make screenshots: the README's screenshots of the dashboard card (docs/card*.png, docs/stock-cards.png), from the browser test
 screenshots: venv browser-deps
 	ESPRESSO_CARE_SCREENSHOTS=docs $(VENV)/bin/pytest tests/browser -m browser -q --no-cov
 
