@@ -72,21 +72,46 @@ async def recorded_trace(hass: HomeAssistant, freezer: FrozenDateTimeFactory) ->
     return [dt_util.as_local(dt_util.utc_from_timestamp(a)).date().isoformat() for a, _ in labelled]
 
 
+# The reason of the suggested type in each language: translated text, translated type names.
+TYPE_REASONS = {
+    "en": (
+        "- **machine_type** → Single boiler: the heater often stayed off while water flowed "
+        "(a boiler, not a flow heater); the Single boiler profile fits the readings better "
+        "than Capsule machine (shots found per profile: Single boiler ",
+        ", Capsule machine 0).",
+    ),
+    "de": (
+        "- **machine_type** → Einkreiser: die Heizung blieb oft aus, während Wasser floss (ein "
+        "Boiler, kein Durchlauferhitzer); das Profil Einkreiser passt besser zu den Messwerten "
+        "als Kapselmaschine (gefundene Bezüge je Profil: Einkreiser ",
+        ", Kapselmaschine 0).",
+    ),
+}
+
+
 @pytest.mark.parametrize("options", [CAPSULE_OPTIONS])
+@pytest.mark.parametrize("language", list(TYPE_REASONS))
 async def test_suggested_machine_type_applied(
     recorder_mock: Recorder,
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     config_entry: MockConfigEntry,
+    language: str,
 ) -> None:
-    """A heat exchanger set up as a capsule machine: a boiler type is suggested."""
+    """A heat exchanger set up as a capsule machine: a boiler type is suggested, and why.
+
+    The reason is shown in Home Assistant's language (the engine gives a key and figures).
+    """
     await recorded_trace(hass, freezer)
     await setup_entry(hass, config_entry)
+    hass.config.language = language  # after set-up: the entity ids stay English
 
     result = await run_analysis(hass, config_entry.entry_id, days=5)
     placeholders = result["description_placeholders"]
-    assert "**machine_type** → single_boiler" in placeholders["suggestions"]
-    assert "capsule 0" in placeholders["suggestions"]
+    start, end = TYPE_REASONS[language]
+    assert placeholders["suggestions"].startswith(start)
+    assert placeholders["suggestions"].endswith(end)
+    assert placeholders["warnings"] == ""
     assert placeholders["days"] == "5"
     assert placeholders["summary"].startswith("No shot found")
     # the capsule profile found no shot: none to add to the counters

@@ -14,8 +14,10 @@ import yaml
 from custom_components.espresso_care.binary_sensor import BINARY_SENSORS
 from custom_components.espresso_care.config_flow import OPTIONS_SECTIONS, USER_SCHEMA
 from custom_components.espresso_care.const import DOMAIN, MACHINE_TYPE_MODELS, SWITCH_ROLES
+from custom_components.espresso_care.engine.calibration import REASON_TEXTS, Reason
 from custom_components.espresso_care.engine.events import MachineState
 from custom_components.espresso_care.engine.profiles import MACHINE_TYPES
+from custom_components.espresso_care.options_history import REASON_PREFIX, async_reason_texts
 from custom_components.espresso_care.repairs import ISSUE_KEYS
 from custom_components.espresso_care.sensor import SENSORS
 
@@ -217,3 +219,42 @@ async def test_home_assistant_loads_the_translations(
     """Home Assistant's translation loader reads our translations/<language>.json."""
     translations = await async_get_translations(hass, language, "entity", {DOMAIN})
     assert translations[f"component.{DOMAIN}.{key}"] == text
+
+
+def test_history_reasons_have_texts() -> None:
+    """Each reason the history analysis gives is in strings.json, as the engine says it."""
+    texts = {
+        key.removeprefix(REASON_PREFIX): value["message"]
+        for key, value in STRINGS["exceptions"].items()
+        if key.startswith(REASON_PREFIX)
+    }
+    assert texts == REASON_TEXTS
+
+
+@pytest.mark.parametrize("language", ["en", *TRANSLATIONS.LANGUAGES])
+async def test_history_reasons_in_every_language(hass: HomeAssistant, language: str) -> None:
+    """Every reason reads in every language, machine types by their translated names."""
+    texts = await async_reason_texts(hass, language)
+    names = await async_get_translations(hass, language, "selector", {DOMAIN})
+    single = names[f"component.{DOMAIN}.selector.machine_type.options.single_boiler"]
+    for key, english in REASON_TEXTS.items():
+        figures = dict.fromkeys(TRANSLATIONS.placeholders(english), "7")
+        figures |= {"best": "single_boiler", "configured": "capsule"}
+        figures |= {"counts": "single_boiler 4, capsule 0"}
+        text = texts(Reason(key, figures))
+        assert "{" not in text
+        assert "single_boiler" not in text
+        if key.startswith("type_"):
+            assert f"{single} 4" in text
+        else:
+            assert (language == "en") == (text == Reason(key, figures).text)
+    assert texts(Reason("plug_too_slow", {"seconds": "10"})).startswith(
+        {
+            "en": "The plug reports at most about every 10 s",
+            "de": "Die Steckdose meldet höchstens etwa alle 10 s",
+            "nl": "De stekker meldt hoogstens ongeveer elke 10 s",
+            "it": "La presa invia una lettura al massimo ogni 10 s",
+            "fr": "La prise envoie une mesure au plus toutes les 10 s",
+            "es": "El enchufe informa como mucho cada 10 s",
+        }[language]
+    )

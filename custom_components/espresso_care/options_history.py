@@ -10,25 +10,34 @@ date), added to the total once.
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import selector
+from homeassistant.helpers import selector, translation
 from homeassistant.util import dt as dt_util
 from sqlalchemy.exc import SQLAlchemyError
 import voluptuous as vol
 
-from .const import ATTR_DAYS, CONF_MACHINE_TYPE, CONF_SHOT_MAX_SECONDS, CONF_SHOT_MIN_SECONDS
-from .engine.profiles import settings_for
+from .const import (
+    ATTR_DAYS,
+    CONF_MACHINE_TYPE,
+    CONF_SHOT_MAX_SECONDS,
+    CONF_SHOT_MIN_SECONDS,
+    DOMAIN,
+)
+from .engine.profiles import MACHINE_TYPES, settings_for
 from .history import DEFAULT_DAYS, MAX_DAYS, MIN_DAYS, RECORDER_DOMAIN, async_analyze
 
 if TYPE_CHECKING:
     import asyncio
     from datetime import date
 
+    from homeassistant.core import HomeAssistant
+
     from .data import EspressoCareConfigEntry
-    from .engine.calibration import Analysis
+    from .engine.calibration import Analysis, Reason
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -59,9 +68,52 @@ def history_shots_since(analysis: Analysis, since: date) -> int:
     return sum(n for day, n in analysis.main.per_day_before.items() if day >= first)
 
 
-def _format_value(key: str, value: float | str) -> str:
+REASON_PREFIX = "history_reason_"
+_MACHINE_TYPE = re.compile(r"\b(" + "|".join(map(re.escape, MACHINE_TYPES)) + r")\b")
+
+
+class ReasonTexts:
+    """The analysis' reasons and machine type names in one language (English where missing).
+
+    A reason's text is ``exceptions.history_reason_<key>`` of strings.json; a machine type key
+    in its placeholders (``single_boiler``) becomes the type's name (the ``machine_type``
+    selector's option).
+    """
+
+    def __init__(self, strings: dict[str, str]) -> None:
+        """Wrap the ``exceptions`` and ``selector`` translations of Espresso Care."""
+        self._strings = strings
+
+    def machine_type(self, value: str) -> str:
+        """Return the translated name of a machine type (the key when unknown)."""
+        key = f"component.{DOMAIN}.selector.machine_type.options.{value}"
+        return self._strings.get(key, value)
+
+    def __call__(self, reason: Reason) -> str:
+        """Return the reason in this language."""
+        text = self._strings.get(
+            f"component.{DOMAIN}.exceptions.{REASON_PREFIX}{reason.key}.message"
+        )
+        if text is None:
+            return reason.text
+        placeholders = {
+            name: _MACHINE_TYPE.sub(lambda m: self.machine_type(m.group(1)), value)
+            for name, value in reason.placeholders.items()
+        }
+        return text.format(**placeholders)
+
+
+async def async_reason_texts(hass: HomeAssistant, language: str) -> ReasonTexts:
+    """Load the texts of ``ReasonTexts`` for ``language``."""
+    strings: dict[str, str] = {}
+    for category in ("exceptions", "selector"):
+        strings |= await translation.async_get_translations(hass, language, category, {DOMAIN})
+    return ReasonTexts(strings)
+
+
+def _format_value(texts: ReasonTexts, key: str, value: float | str) -> str:
     if key == CONF_MACHINE_TYPE:
-        return str(value)
+        return texts.machine_type(str(value))
     return f"{float(value):g} s"
 
 
@@ -166,10 +218,12 @@ class HistoryOptionsSteps(OptionsFlow):
         if can_add:
             schema[vol.Optional(CONF_ADD_HISTORY_SHOTS, default=False)] = selector.BooleanSelector()
             schema[vol.Optional(CONF_HISTORY_SINCE, default=first_day)] = selector.DateSelector()
+        texts = await async_reason_texts(self.hass, self.hass.config.language)
         suggestions = "\n".join(
-            f"- **{key}** → {_format_value(key, s.value)}: {s.reason}"
+            f"- **{key}** → {_format_value(texts, key, s.value)}: {texts(s.reason)}"
             for key, s in analysis.suggested.items()
         )
+        warnings = " ".join(texts(reason) for reason in analysis.warnings.values())
         before = sum(analysis.main.per_day_before.values())
         return self.async_show_form(
             step_id="history_apply",
@@ -178,6 +232,7 @@ class HistoryOptionsSteps(OptionsFlow):
             description_placeholders={
                 "days": str(self._history_days),
                 "summary": analysis.summary,
+                "warnings": f" {warnings}" if warnings else "",
                 "suggestions": suggestions or "-",
                 "history_shots": str(before if can_add else 0),
                 "first_day": first_day or "-",

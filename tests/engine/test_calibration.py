@@ -98,7 +98,7 @@ def test_machine_type_that_fits_is_suggested_with_a_reason() -> None:
     assert result.main.shot_count < len(labelled)
     suggestion = result.suggested["machine_type"]
     assert suggestion.value == "single_boiler"
-    assert "single_boiler 4" in suggestion.reason
+    assert "single_boiler 4" in suggestion.reason.text
     assert result.profiles["single_boiler"].shot_count == len(labelled)
     # the learned figures come from the profile that fits
     assert result.learned["from_profile"] == "single_boiler"
@@ -123,7 +123,7 @@ def test_shot_limits_from_the_usual_shot_length() -> None:
     # every shot is far below the default 60 s: hot water of 40 s+ need not count
     shot_max = result.suggested["shot_max_seconds"]
     assert 28.0 < float(shot_max.value) <= 40.0
-    assert "10 shots found lasted 23-28 s" in shot_max.reason
+    assert "10 shots found lasted 23-28 s" in shot_max.reason.text
     # every shot is far above the 12 s limit too: a higher one takes fewer refills for shots
     shot_min = float(result.suggested["shot_min_seconds"].value)
     assert 12.0 < shot_min <= 23.0 - 3.0
@@ -158,8 +158,12 @@ def test_polled_plug_too_slow() -> None:
     assert plug["reports_on_change"] is False
     assert plug["usual_report_interval_s"] == pytest.approx(10.0, abs=0.5)
     assert plug["resolution_s"] == pytest.approx(10.0, abs=0.6)
-    assert "10 s" in result.warnings["plug_too_slow"]
-    assert result.warnings["plug_too_slow"] in result.summary
+    warning = result.warnings["plug_too_slow"]
+    assert warning.key == "plug_too_slow"
+    assert warning.placeholders == {"seconds": "10"}
+    assert "10 s" in warning.text
+    assert warning.text not in result.summary  # the integration shows it translated
+    assert warning.text in result.as_dict()["summary"]  # the action's answer keeps it
 
 
 def test_plug_reporting_on_change() -> None:

@@ -5,7 +5,8 @@ history in time order, runs a ``ShotDetector`` per machine profile over them and
 ``finish``, tells what it saw: the shots and backflushes (found with the configured settings),
 the shots per day, facts about the plug (how often it reports, whether on change or at a
 fixed interval, its unit), the figures the detector learned (pump and heater draw) and
-suggestions for the settings, each with the reason behind it.
+suggestions for the settings, each with the reason behind it (a ``Reason``: a key of
+``REASON_TEXTS`` and its placeholders, which the integration translates).
 
 It is streaming: per sample the work is O(1) (one ``feed`` per profile, a few histogram
 updates) and the memory is bounded by fixed-size histograms and the capped result lists
@@ -297,12 +298,63 @@ class _ProfileRun:
         return self.result
 
 
+_PROFILE_FITS = (
+    "the {best} profile fits the readings better than {configured} "
+    "(shots found per profile: {counts})."
+)
+_SPREAD = (
+    "the {count} shots found lasted {shortest}-{longest} s (usually {median} s, spread {sigma} s)"
+)
+# The English text of every reason, by key. The integration shows them translated: strings.json
+# has each as ``exceptions.history_reason_<key>`` with the same placeholders (a test checks).
+# Placeholders are formatted numbers and machine type keys (``single_boiler``), which the
+# integration replaces with the type's translated name.
+REASON_TEXTS: dict[str, str] = {
+    "type_flow_heater": f"the heater ran at full power whenever water flowed; {_PROFILE_FITS}",
+    "type_boiler": (
+        "the heater often stayed off while water flowed (a boiler, not a flow heater); "
+        f"{_PROFILE_FITS}"
+    ),
+    "type_rotary_pump": f"the pump draws about {{pump_watts}} W, a rotary pump; {_PROFILE_FITS}",
+    "type_vibration_pump": (
+        f"the pump draws about {{pump_watts}} W, a vibration pump; {_PROFILE_FITS}"
+    ),
+    "type_profile": _PROFILE_FITS,
+    "shot_min": (
+        f"{_SPREAD}; {{value}} s stays {{margin}} s below the shortest (the plug's timing is "
+        "good to about {resolution} s), and flushes are shorter."
+    ),
+    "shot_max": (
+        f"{_SPREAD}; {{value}} s stays {{margin}} s above the longest, and longer draws (hot "
+        "water) are not counted."
+    ),
+    "plug_too_slow": (
+        "The plug reports at most about every {seconds} s, so a shot's length is only known "
+        "to within {seconds} s (and a flush can hide between two reports); a plug that "
+        "reports every second or on change measures shots well."
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why the analysis says something: a key of ``REASON_TEXTS`` and its placeholders."""
+
+    key: str
+    placeholders: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """The reason in English."""
+        return REASON_TEXTS[self.key].format(**self.placeholders)
+
+
 @dataclass(slots=True)
 class Suggestion:
     """A suggested value of an option, and why."""
 
     value: float | str
-    reason: str
+    reason: Reason
 
 
 @dataclass(slots=True)
@@ -320,7 +372,7 @@ class Analysis:
     plug: dict[str, Any]
     learned: dict[str, Any]
     suggested: dict[str, Suggestion]
-    warnings: dict[str, str]
+    warnings: dict[str, Reason]
     summary: str
 
     def as_dict(self) -> dict[str, Any]:
@@ -349,10 +401,18 @@ class Analysis:
             "plug": dict(self.plug),
             "learned": dict(self.learned),
             "suggested": {
-                key: {"value": s.value, "reason": s.reason} for key, s in self.suggested.items()
+                key: {
+                    "value": s.value,
+                    "reason": s.reason.text,
+                    "reason_key": s.reason.key,
+                    "placeholders": dict(s.reason.placeholders),
+                }
+                for key, s in self.suggested.items()
             },
-            "warnings": dict(self.warnings),
-            "summary": self.summary,
+            "warnings": {key: reason.text for key, reason in self.warnings.items()},
+            "summary": " ".join(
+                [self.summary, *(reason.text for reason in self.warnings.values())]
+            ),
         }
 
 
@@ -471,17 +531,13 @@ class HistoryAnalyzer:
             pump_from = profiles[pump_family]
         learned = self._learned(profiles[best], pump_from)
         suggested: dict[str, Suggestion] = {}
-        warnings: dict[str, str] = {}
+        warnings: dict[str, Reason] = {}
         if best != self._settings.machine_type:
             suggested["machine_type"] = Suggestion(best, self._type_reason(profiles, best))
         self._suggest_limits(profiles[best], plug, suggested)
         slow = plug.get("resolution_s")
         if slow is not None and slow >= _SLOW_PLUG_SECONDS:
-            warnings["plug_too_slow"] = (
-                f"The plug reports at most about every {slow:g} s, so a shot's length is only "
-                f"known to within {slow:g} s (and a flush can hide between two reports); a plug "
-                "that reports every second or on change measures shots well."
-            )
+            warnings["plug_too_slow"] = Reason("plug_too_slow", {"seconds": f"{slow:g}"})
         analysis = Analysis(
             machine_type=self._settings.machine_type,
             samples=self._samples,
@@ -621,21 +677,22 @@ class HistoryAnalyzer:
             return configured
         return best
 
-    def _type_reason(self, profiles: dict[str, ProfileResult], best: str) -> str:
+    def _type_reason(self, profiles: dict[str, ProfileResult], best: str) -> Reason:
         configured = self._settings.machine_type
         pump = profiles[best].pump_watts()
-        kind = "rotary" if pump is not None and pump >= _ROTARY_FROM_WATTS else "vibration"
-        counts = ", ".join(f"{name} {p.shot_count}" for name, p in profiles.items())
+        placeholders = {
+            "best": best,
+            "configured": configured,
+            "counts": ", ".join(f"{name} {p.shot_count}" for name, p in profiles.items()),
+        }
         if best in _FLOW_TYPES:
-            why = "the heater ran at full power whenever water flowed"
-        elif configured in _FLOW_TYPES:
-            why = "the heater often stayed off while water flowed (a boiler, not a flow heater)"
-        else:
-            why = f"the pump draws about {pump:.0f} W, a {kind} pump"
-        return (
-            f"{why}; the {best} profile fits the readings better than {configured} "
-            f"(shots found per profile: {counts})."
-        )
+            return Reason("type_flow_heater", placeholders)
+        if configured in _FLOW_TYPES:
+            return Reason("type_boiler", placeholders)
+        if pump is None:
+            return Reason("type_profile", placeholders)
+        key = "type_rotary_pump" if pump >= _ROTARY_FROM_WATTS else "type_vibration_pump"
+        return Reason(key, {**placeholders, "pump_watts": f"{pump:.0f}"})
 
     def _suggest_limits(
         self, result: ProfileResult, plug: dict[str, Any], suggested: dict[str, Suggestion]
@@ -659,10 +716,13 @@ class HistoryAnalyzer:
             max(_SHOT_MIN_FLOOR_SECONDS, math.floor(min(shortest, median - 3.0 * sigma) - margin))
         )
         shot_max = float(math.ceil(max(longest, median + 3.0 * sigma) + margin))
-        spread = (
-            f"the {len(durations)} shots found lasted {shortest:.0f}-{longest:.0f} s "
-            f"(usually {median:.0f} s, spread {sigma:.1f} s)"
-        )
+        spread = {
+            "count": str(len(durations)),
+            "shortest": f"{shortest:.0f}",
+            "longest": f"{longest:.0f}",
+            "median": f"{median:.0f}",
+            "sigma": f"{sigma:.1f}",
+        }
         current_min, current_max = settings.shot_min_seconds, settings.shot_max_seconds
         candidates: dict[str, Suggestion] = {}
         # raise the lower limit when every shot is well above it (fewer flushes and refills
@@ -672,8 +732,15 @@ class HistoryAnalyzer:
         ):
             candidates["shot_min_seconds"] = Suggestion(
                 shot_min,
-                f"{spread}; {shot_min:g} s stays {shortest - shot_min:g} s below the shortest "
-                f"(the plug's timing is good to about {resolution:g} s), and flushes are shorter.",
+                Reason(
+                    "shot_min",
+                    {
+                        **spread,
+                        "value": f"{shot_min:g}",
+                        "margin": f"{shortest - shot_min:g}",
+                        "resolution": f"{resolution:g}",
+                    },
+                ),
             )
         # lower the upper limit when every shot is well below it (hot water is not counted);
         # raise it only when shots come close to it (longer ones are lost)
@@ -682,8 +749,10 @@ class HistoryAnalyzer:
         ):
             candidates["shot_max_seconds"] = Suggestion(
                 shot_max,
-                f"{spread}; {shot_max:g} s stays {shot_max - longest:g} s above the longest, "
-                "and longer draws (hot water) are not counted.",
+                Reason(
+                    "shot_max",
+                    {**spread, "value": f"{shot_max:g}", "margin": f"{shot_max - longest:g}"},
+                ),
             )
         limits = {
             "shot_min_seconds": settings.shot_min_seconds,
@@ -705,7 +774,7 @@ def _same_shots(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> b
 
 
 def _summary(analysis: Analysis) -> str:
-    """One paragraph telling what the analysis found."""
+    """One paragraph telling what the analysis found (the warnings not included)."""
     if analysis.samples == 0:
         return "No recorded power readings in this period: nothing to learn from yet."
     if analysis.readings == 0:
@@ -737,6 +806,4 @@ def _summary(analysis: Analysis) -> str:
     text = "; ".join(parts) + "."
     if analysis.suggested:
         text += f" {len(analysis.suggested)} setting(s) could fit better: see the suggestions."
-    if analysis.warnings:
-        text += " " + " ".join(analysis.warnings.values())
     return text
