@@ -64,8 +64,12 @@ fi
 log "starting Home Assistant $("$venv/bin/python" -c 'from homeassistant.const import __version__; print(__version__)') (log: $config/home-assistant.log)"
 "$venv/bin/hass" -c "$config" &
 hass_pid=$!
+phone_pid=
 stop() {
     trap - INT TERM EXIT
+    if [ -n "$phone_pid" ]; then
+        kill -TERM "$phone_pid" 2>/dev/null || true
+    fi
     if kill -0 "$hass_pid" 2>/dev/null; then
         log "stopping Home Assistant"
         kill -TERM "$hass_pid" 2>/dev/null || true
@@ -74,7 +78,11 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-if ! "$venv/bin/python" scripts/demo_provision.py --port "$DEMO_PORT" --config "$config" --pid "$hass_pid"; then
+if "$venv/bin/python" scripts/demo_provision.py --port "$DEMO_PORT" --config "$config" --pid "$hass_pid"; then
+    # The demo's phone: prints the notifications of the blueprint's automation ([phone] lines).
+    "$venv/bin/python" scripts/demo_phone.py --port "$DEMO_PORT" --config "$config" &
+    phone_pid=$!
+else
     log "provisioning failed; Home Assistant keeps running for a look (Ctrl-C stops it)"
 fi
 cat >&2 <<EOF
@@ -82,6 +90,8 @@ cat >&2 <<EOF
   Espresso Care demo: http://localhost:$DEMO_PORT   user: ${DEMO_USERNAME:-demo}   password: ${DEMO_PASSWORD:-demo}
   The simulated plug replays an espresso morning in a loop, idle stretches $DEMO_SPEED× faster
   (at ×10 the first shot comes after about 4½ minutes). API token: $config/.demo_token. Ctrl-C stops.
+  Assist (voice sentences installed) answers "how many shots since the last backflush"; the
+  automation from the notification blueprint notifies the demo phone ([phone] lines here).
 
 EOF
 wait "$hass_pid"

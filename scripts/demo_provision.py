@@ -4,8 +4,15 @@
 2. First run: create the owner user through the onboarding API (scripts/demo.sh marked the other
    onboarding steps done, so that onboarding creates no default integrations). Later runs: log in.
 3. If there is no Espresso Care entry yet, run its config flow (and then its options flow) over
-   the REST API, answering every form from DESIRED by field name, the way the UI would.
-4. Keep a long-lived access token in demo/config/.demo_token for the curious (curl, scripts).
+   the REST API, answering every form from DESIRED by field name, the way the UI would. The
+   options turn on "Install voice sentences" (an entry of an older demo gets them through its
+   options flow once).
+4. Register a phone the way the companion app does (mobile_app's registration API; local push
+   over the websocket), and create one automation from Espresso Care's notification blueprint
+   that notifies it (the automation config API).
+5. Ask Assist a question over the conversation API, to show the sentences answer.
+6. Keep a long-lived access token in demo/config/.demo_token for the curious (curl, scripts),
+   and write the demo dashboard.
 
 Talks to 127.0.0.1 only. Run with the demo venv's Python (it needs aiohttp):
 
@@ -16,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 from pathlib import Path
 import sys
@@ -30,6 +38,7 @@ from hass_api import (
     create_owner,
     log_in,
     onboarding_user_done,
+    run_flow,
 )
 
 USERNAME = os.environ.get("DEMO_USERNAME", "demo")
@@ -47,7 +56,34 @@ DESIRED: dict[str, Any] = {
     # Short intervals, so that a due backflush shows within the first replay loop.
     "backflush_every_shots": 3,
     "clean_every_shots": 9,
+    # Assist: copy the sentences into <config>/custom_sentences/<language>/.
+    "install_voice_sentences": True,
 }
+
+# The demo's phone, registered as the companion app registers itself (POST
+# /api/mobile_app/registrations): a mobile_app config entry and device, and the action
+# notify.mobile_app_demo_phone. It takes notifications over the websocket (local push, as the
+# app does on the home network); scripts/demo_phone.py is that phone.
+PHONE: dict[str, Any] = {
+    "device_id": "espresso-care-demo-phone",
+    "app_id": "io.espresso_care.demo_phone",
+    "app_name": "Espresso Care demo phone",
+    "app_version": "1.0",
+    "device_name": "Demo phone",
+    "manufacturer": "Espresso Care",
+    "model": "Simulated phone",
+    "os_name": "Android",
+    "os_version": "15",
+    "supports_encryption": False,
+    "app_data": {"push_websocket_channel": True},
+}
+PHONE_FILE = ".demo_phone.json"  # in the config directory: the phone's webhook id
+
+# The one automation of the demo, from the blueprint that Espresso Care installs at set-up.
+AUTOMATION_ID = "espresso_care_demo_maintenance_due"
+BLUEPRINT_PATH = "espresso_care/maintenance_due.yaml"
+SENTENCES_FILE = Path("custom_sentences", "en", "espresso_care.yaml")
+VOICE_QUESTION = "how many shots since the last backflush"
 
 
 def _alive(pid: int | None) -> bool:
@@ -89,17 +125,162 @@ async def wait_until_running(session: aiohttp.ClientSession, base: str) -> None:
     raise ProvisionError(f"Home Assistant did not start, or {DESIRED['power_sensor']} is missing")
 
 
-async def ensure_entry(session: aiohttp.ClientSession, base: str) -> None:
-    """Create the Espresso Care entry through its config and options flows, once."""
-    async with session.get(f"{base}/api/config/config_entries/entry?domain={DOMAIN}") as resp:
-        entries = await resp.json()
-    if entries:
+async def config_entries(session: aiohttp.ClientSession, base: str, domain: str) -> list[Any]:
+    """Return the config entries of ``domain``."""
+    async with session.get(f"{base}/api/config/config_entries/entry?domain={domain}") as resp:
+        if resp.status != 200:
+            raise ProvisionError(f"listing the {domain} entries: {resp.status}")
+        entries: list[Any] = await resp.json()
+    return entries
+
+
+async def ensure_entry(session: aiohttp.ClientSession, base: str) -> tuple[str, bool]:
+    """Create the Espresso Care entry through its config and options flows, once.
+
+    Returns its entry id, and whether it was created now.
+    """
+    if entries := await config_entries(session, base, DOMAIN):
         print(f"[demo] Espresso Care is set up ({entries[0]['title']!r}, {entries[0]['state']})")
-        return
+        return str(entries[0]["entry_id"]), False
     entry = await add_config_entry(
         session, base, DOMAIN, DESIRED, options_menus={"init": "settings"}
     )
     print(f"[demo] created the Espresso Care entry {entry['title']!r} with the demo's settings")
+    return str(entry["entry_id"]), True
+
+
+async def ensure_voice(
+    session: aiohttp.ClientSession, base: str, config: Path, entry_id: str
+) -> None:
+    """Turn on "Install voice sentences" (options flow) unless the sentences are installed."""
+    if (config / SENTENCES_FILE).is_file():
+        return
+    result = await run_flow(
+        session,
+        f"{base}/api/config/config_entries/options/flow",
+        {"handler": entry_id},
+        DESIRED,
+        f"{DOMAIN} options flow",
+        {"init": "settings"},
+    )
+    if result["type"] != "create_entry":
+        raise ProvisionError(f"the {DOMAIN} options flow ended with {result}")
+    print("[demo] turned on the option Install voice sentences")
+
+
+async def ask_assist(session: aiohttp.ClientSession, base: str, text: str) -> dict[str, Any]:
+    """Ask the default conversation agent; returns its response once it understood."""
+    deadline = time.monotonic() + 60
+    while True:
+        async with session.post(
+            f"{base}/api/conversation/process", json={"text": text, "language": "en"}
+        ) as resp:
+            if resp.status != 200:
+                raise ProvisionError(f"the conversation API: {resp.status} {await resp.text()}")
+            response: dict[str, Any] = (await resp.json())["response"]
+        # the sentences are reloaded after the option is saved: wait for them
+        if response.get("response_type") != "error":
+            return response
+        if time.monotonic() > deadline:
+            speech = response.get("speech", {}).get("plain", {}).get("speech")
+            raise ProvisionError(f"Assist did not understand {text!r}: {speech!r}")
+        await asyncio.sleep(2)
+
+
+async def ensure_phone(
+    session: aiohttp.ClientSession, base: str, ws: Websocket, config: Path
+) -> str:
+    """Register the demo phone with mobile_app, once; returns its device id.
+
+    Its webhook id (which the phone needs for local push) is kept in ``PHONE_FILE``; an older
+    registration without that file is replaced.
+    """
+    path = config / PHONE_FILE
+    entries = await config_entries(session, base, "mobile_app")
+    if entries and not path.is_file():
+        for entry in entries:
+            async with session.delete(
+                f"{base}/api/config/config_entries/entry/{entry['entry_id']}"
+            ) as resp:
+                if resp.status != 200:
+                    raise ProvisionError(f"removing the old phone: {resp.status}")
+        entries = []
+    if not entries:
+        async with session.post(f"{base}/api/mobile_app/registrations", json=PHONE) as resp:
+            if resp.status != 201:
+                raise ProvisionError(f"registering the phone: {resp.status} {await resp.text()}")
+            registration = await resp.json()
+        path.write_text(
+            json.dumps({"webhook_id": registration["webhook_id"]}) + "\n", encoding="utf-8"
+        )
+        path.chmod(0o600)
+        print(f"[demo] registered the phone {PHONE['device_name']!r} (mobile_app)")
+    wanted = ["mobile_app", PHONE["device_id"]]
+    service = f"mobile_app_{PHONE['device_name'].lower().replace(' ', '_')}"
+    deadline = time.monotonic() + 60
+    while True:
+        devices = await ws.call("config/device_registry/list")
+        device = next((d for d in devices if wanted in d["identifiers"]), None)
+        services = await ws.call("get_services")
+        if device is not None and service in services.get("notify", {}):
+            return str(device["id"])
+        if time.monotonic() > deadline:
+            raise ProvisionError(f"the phone's device or notify.{service} did not appear")
+        await asyncio.sleep(1)
+
+
+def automation_config(entry_id: str, device_id: str) -> dict[str, Any]:
+    """Return the demo's automation: the notification blueprint, for the machine and phone."""
+    return {
+        "id": AUTOMATION_ID,
+        "alias": "Espresso machine maintenance due: notify the demo phone",
+        "description": "Created by make demo from Espresso Care's notification blueprint.",
+        "use_blueprint": {
+            "path": BLUEPRINT_PATH,
+            "input": {
+                "machine": entry_id,
+                "notify_device": device_id,
+                "tasks": ["backflush", "clean", "descale"],
+                "reminder_hours": 12,
+            },
+        },
+    }
+
+
+async def ensure_automation(
+    session: aiohttp.ClientSession, base: str, entry_id: str, device_id: str
+) -> str:
+    """Create (or point at the current phone) the blueprint automation; returns its entity id."""
+    url = f"{base}/api/config/automation/config/{AUTOMATION_ID}"
+    async with session.get(url) as resp:
+        current = await resp.json() if resp.status == 200 else None
+    wanted = automation_config(entry_id, device_id)
+    if (
+        current is None
+        or current.get("use_blueprint", {}).get("input", {}).get("notify_device") != device_id
+    ):
+        async with session.post(url, json=wanted) as resp:
+            if resp.status != 200:
+                raise ProvisionError(f"creating the automation: {resp.status} {await resp.text()}")
+        print(f"[demo] created the automation {wanted['alias']!r} from {BLUEPRINT_PATH}")
+    deadline = time.monotonic() + 60
+    while True:
+        async with session.get(f"{base}/api/states") as resp:
+            states = await resp.json()
+        automation = next(
+            (
+                s
+                for s in states
+                if s["entity_id"].startswith("automation.")
+                and s["attributes"].get("id") == AUTOMATION_ID
+            ),
+            None,
+        )
+        if automation is not None and automation["state"] == "on":
+            return str(automation["entity_id"])
+        if time.monotonic() > deadline:
+            raise ProvisionError(f"the automation {AUTOMATION_ID} is not on: {automation}")
+        await asyncio.sleep(1)
 
 
 async def ensure_long_lived_token(
@@ -160,10 +341,12 @@ def dashboard_config(
     groups: dict[str, list[dict[str, str]]],
     state: str | None,
     plug: dict[str, dict[str, str]],
+    automation: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Return the demo dashboard: Espresso Care's card and entities beside the simulated plug.
 
-    ``groups`` and ``plug`` hold entities card rows (``{"entity": ..., "name": ...}``).
+    ``groups``, ``plug`` and ``automation`` (the blueprint's automation) hold entities card
+    rows (``{"entity": ..., "name": ...}``).
     """
     compare = []
     if state:
@@ -196,6 +379,8 @@ def dashboard_config(
         cards.append(
             {"type": "entities", "title": "Automated backflush", "entities": groups["backflush"]}
         )
+    if automation is not None:
+        cards.append({"type": "entities", "title": "Phone notification", "entities": [automation]})
     every = [r["entity"] for rows in groups.values() for r in rows]
     cards += [
         {
@@ -243,6 +428,14 @@ async def ensure_dashboard(ws: Websocket) -> None:
     plug = {key: row(sim[suffix]) for key, suffix in SIM_KEYS.items() if suffix in sim}
     if len(plug) != len(SIM_KEYS):
         raise ProvisionError("the simulated plug's entities are missing")
+    automation = next(
+        (
+            {"entity": e["entity_id"], "name": "Notify the demo phone when a task is due"}
+            for e in registry
+            if e["platform"] == "automation" and e.get("unique_id") == AUTOMATION_ID
+        ),
+        None,
+    )
 
     areas = {a["area_id"] for a in await ws.call("config/area_registry/list")}
     if "kitchen" in areas:
@@ -274,7 +467,7 @@ async def ensure_dashboard(ws: Websocket) -> None:
     await ws.call(
         "lovelace/config/save",
         url_path=url_path,
-        config=dashboard_config(machine, groups, state, plug),
+        config=dashboard_config(machine, groups, state, plug, automation),
     )
 
 
@@ -295,13 +488,23 @@ async def provision(port: int, config: Path, pid: int | None) -> None:
         headed = aiohttp.ClientSession(
             timeout=timeout, headers={"Authorization": f"Bearer {access_token}"}
         )
-        async with headed:
+        async with (
+            headed,
+            session.ws_connect(f"ws://127.0.0.1:{port}/api/websocket") as connection,
+        ):
             await wait_until_running(headed, base)
-            await ensure_entry(headed, base)
-        async with session.ws_connect(f"ws://127.0.0.1:{port}/api/websocket") as connection:
+            entry_id, created = await ensure_entry(headed, base)
+            if not created:  # a new entry has the option on already
+                await ensure_voice(headed, base, config, entry_id)
             ws = Websocket(connection)
             await ws.login(access_token)
             try:
+                device_id = await ensure_phone(headed, base, ws, config)
+                automation = await ensure_automation(headed, base, entry_id, device_id)
+                print(f"[demo] {automation} is on (notifies {PHONE['device_name']!r})")
+                answer = await ask_assist(headed, base, VOICE_QUESTION)
+                speech = answer["speech"]["plain"]["speech"]
+                print(f"[demo] Assist, {VOICE_QUESTION!r}: {speech!r}")
                 await ensure_long_lived_token(session, base, ws, config / ".demo_token")
                 await ensure_dashboard(ws)
             finally:

@@ -6,8 +6,10 @@ import csv
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
+import importlib.util
 import json
 from pathlib import Path
+import sys
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.const import ATTR_DEVICE_CLASS, ATTR_UNIT_OF_MEASUREMENT
@@ -55,6 +57,22 @@ SHORT_RULES = {
     "descale_every_shots": 0,
     "descale_every_days": 90,
 }
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+
+
+def load_demo_provision() -> Any:
+    """scripts/demo_provision.py, which imports its neighbour hass_api as a top-level module."""
+    if "demo_provision" in sys.modules:
+        return sys.modules["demo_provision"]
+    if str(SCRIPTS) not in sys.path:
+        sys.path.append(str(SCRIPTS))
+    spec = importlib.util.spec_from_file_location("demo_provision", SCRIPTS / "demo_provision.py")
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["demo_provision"] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 async def set_power(

@@ -23,7 +23,6 @@ from pathlib import Path
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from typing import TYPE_CHECKING, Any, TypeVar
 import urllib.request
@@ -31,6 +30,7 @@ import urllib.request
 import pytest
 import pytest_socket
 
+from tests.common import load_demo_provision
 from tests.e2e.harness import free_port
 
 if TYPE_CHECKING:
@@ -55,22 +55,7 @@ DASHBOARD = "espresso-card-test"
 T = TypeVar("T")
 
 
-def _load_provision() -> Any:
-    """scripts/demo_provision.py, which imports its neighbour hass_api as a top-level module."""
-    if str(REPO / "scripts") not in sys.path:
-        sys.path.append(str(REPO / "scripts"))
-    spec = importlib.util.spec_from_file_location(
-        "demo_provision", REPO / "scripts" / "demo_provision.py"
-    )
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["demo_provision"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-provision = _load_provision()
+provision = load_demo_provision()
 
 
 def missing() -> str | None:
