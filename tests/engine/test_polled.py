@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.engine.physics import Power, Run, Samples, simulate
-from tests.engine.signals import T0, detector, run, shots, started
+from tests.engine.signals import T0, detector, on_change, run, shots, started
 
 if TYPE_CHECKING:
     from custom_components.espresso_care.engine.events import ShotFinished
@@ -108,3 +108,25 @@ def test_polls_that_read_the_same_value_leave_no_row() -> None:
     assert len(rows) < len(polls) * 0.8
     [found] = _shots_of(rows)
     assert found.duration == pytest.approx(30.0, abs=POLL)
+
+
+def test_modulated_thermoblock_behind_a_slow_on_change_plug() -> None:
+    # a thermoblock idles in PID pulses of one step and modulates its heater while the water
+    # flows (any value between its levels); a Shelly Gen1 (10 % change) reports few readings
+    # of a brew, most of them in the modulation's dips: the heater this hot is water flowing
+    brews = [(WARM + 600.0 * i, WARM + 600.0 * i + 25.0 + 3 * i) for i in range(4)]
+
+    def heater(t: float) -> float:
+        for a, b in brews:
+            if a <= t < b:
+                return 1170.0 + 160.0 * math.sin(2.1 * (t - a))
+        if t < 120.0:
+            return 1360.0  # the power-on heat-up
+        return 137.0 if int(t) % 2 == 0 else 272.0
+
+    readings = simulate(WARM + 2700, heater=heater, runs=[Run(a, b) for a, b in brews])
+    found = shots(run(detector("thermoblock"), on_change(readings, ratio=0.10), tick_every=5.0))
+    assert len(found) == len(brews)
+    for shot, (a, b) in zip(found, brews, strict=True):
+        assert shot.start == pytest.approx(T0 + a, abs=3.0)
+        assert shot.duration == pytest.approx(b - a, abs=4.0)

@@ -347,9 +347,18 @@ class ShotDetector:
                 self._level_mode = True
                 tracker.reset()
             self._amb_ts = None
-            if kind == PUMP_ON:
+            flowing = (
+                self._flow and (self._pump or not self._levels.tight) and self._flow_hot(watts)
+            )
+            if kind == PUMP_ON or flowing:
+                # (flowing: a flow heater modulated while the water flows reads any value
+                # between its levels; that hot, off its levels, it brews, and while it brews
+                # a hot reading on a level is no stop: a slow plug's few readings of a brew
+                # are mostly the modulation's. Only a reading on a level of heater + pump
+                # says the heater came on.)
                 self._apply(ON, ts, events, first=prev is None)
-                self._levels.pump_reading(watts)
+                if not flowing:
+                    self._levels.pump_reading(watts)
             elif kind == PUMP_OFF:
                 tracker.last_step = self._exact_drop(prev, watts)
                 self._apply(OFF, ts, events)
@@ -535,6 +544,15 @@ class ShotDetector:
 
     def _flow_action(self, ts: float, watts: float) -> int:
         """Pump switches of a flow heater: it brews while its heater is on."""
+        hot = self._flow_hot(watts)
+        tracker = self._tracker
+        if hot == tracker.on:
+            return NONE
+        tracker.force(hot, ts)
+        return ON if hot else OFF
+
+    def _flow_hot(self, watts: float) -> bool:
+        """Whether a flow heater's reading says water flows through it."""
         full = self._full
         threshold = max(self._settings.high_watts, _FLOW_RATIO * full)
         tol = self._settings.level_tolerance_watts + self._settings.level_tolerance_ratio * watts
@@ -545,11 +563,7 @@ class ShotDetector:
         if hot and heating and (full == 0.0 or watts < full + self._settings.pump_min_watts):
             # the power-on heat-up (no water flows), unless the heater plus the pump shows
             hot = False
-        tracker = self._tracker
-        if hot == tracker.on:
-            return NONE
-        tracker.force(hot, ts)
-        return ON if hot else OFF
+        return hot
 
     # ------------------------------------------------------------------ pump runs
 
