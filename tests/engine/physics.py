@@ -106,3 +106,28 @@ def simulate(
 def drifting_mains(amplitude: float, period: float) -> Power:
     """Mains power factor (voltage squared) drifting by +-``amplitude`` over ``period`` s."""
     return lambda t: 1.0 + amplitude * math.sin(2.0 * math.pi * t / period)
+
+
+def windowed(
+    heater: Power, *, full: float = 1200.0, window: float = 2.0, phase: float = 0.0
+) -> Power:
+    """A time-proportional PID: ``heater``'s mean draw as on-time at the start of each window.
+
+    Each ``window`` s (starting ``phase`` s into the plug's second) the heater is on at
+    ``full`` for the share ``heater / full`` of the window, then off. The power returned is the
+    mean over the simulator's 0.1 s slice starting at ``t`` (exact, not switched in slices),
+    so a 1 s plug reads each second's share of the window: with a 2 s window, readings that
+    alternate.
+    """
+
+    def power(t: float) -> float:
+        start = math.floor((t - phase) / window) * window + phase
+        duty = min(1.0, max(0.0, heater(start) / full))
+        on = 0.0
+        # the slice may overlap the on-time of this window and of the next one
+        for begin in (start, start + window):
+            end = begin + duty * window
+            on += max(0.0, min(t + 0.1, end) - max(t, begin))
+        return full * on / 0.1
+
+    return power

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.engine.physics import ROTARY, Run, drifting_mains, pid_heater, simulate
+from tests.engine.physics import ROTARY, Run, drifting_mains, pid_heater, simulate, windowed
 from tests.engine.signals import T0, detector, discarded, run, shots, started
 
 if TYPE_CHECKING:
@@ -128,3 +128,24 @@ def test_polled_plug_reads_the_heater_response() -> None:
     [found] = _shots_of(polled)
     assert found.start == pytest.approx(T0 + shot.start, abs=10.0)
     assert found.duration == pytest.approx(28.0, abs=10.0)
+
+
+def test_2s_pid_window_read_every_second() -> None:
+    # a PID with a 2 s time-proportional window, its window starting 0.95 s into the plug's
+    # second: the readings alternate between the window's two seconds, at idle by about a
+    # pump's draw (60 / 150 W), during a shot (the PID ramping by 15 W/s) between ~110 W and
+    # the full 1200 W
+    pumps = [Run(WARM + 700 * i, WARM + 700 * i + 26 + 3 * i) for i in range(3)]
+    flush = Run(WARM + 350, WARM + 354, free_flow=True)
+    pid = windowed(pid_heater(105.0, [*pumps[:1], flush, *pumps[1:]], ramp=15.0), phase=0.95)
+
+    def heater(t: float) -> float:
+        # off, then the power-on heat-up at full power, then the PID
+        return 0.0 if t < 60.0 else (1200.0 if t < 240.0 else pid(t))
+
+    samples = simulate(WARM + 2300, heater=heater, runs=[*pumps, flush], noise=1.0)
+    assert {round(w, -1) for _, w in samples[880:900]} <= {60.0, 150.0, 160.0}
+    found = _shots_of(samples)
+    assert len(found) == len(pumps)
+    for shot, pump in zip(found, pumps, strict=True):
+        _assert_shot(shot, pump)

@@ -379,6 +379,7 @@ class ShotDetector:
                 not self._flow
                 and self._levels.tight
                 and kind <= PUMP_ON
+                and not tracker.alternating
                 and not (
                     polled
                     and (
@@ -390,15 +391,18 @@ class ShotDetector:
                 # right on a level of a two-level heater (off or full) with or without the
                 # pump: that decides, whatever the trend said (on a polled plug, unless it
                 # agrees, keeping the switch time the heater's response gave, or the reading
-                # moved by less than a pump draw since the last poll: the pump did not switch)
+                # moved by less than a pump draw since the last poll: the pump did not switch;
+                # not so for readings that alternate either: a 2 s PID window idles at about
+                # the pump's draw in one second)
                 on = kind == PUMP_ON
                 tracker.settle(on, ts)
                 if on != self._pump:
                     action = ON if on else OFF
                     tracker.last_step = 0.0 if on else self._exact_drop(prev, watts)
-            self._apply(
-                action, tracker.switch_ts, events, first=prev is None, retro=tracker.retro_start
-            )
+            if action != NONE:
+                self._apply(
+                    action, tracker.switch_ts, events, first=prev is None, retro=tracker.retro_start
+                )
             if not self._flow:
                 # silence after a candidate switch or a partial stop decides it (see _advance)
                 self._amb_ts = tracker.hold_since()

@@ -78,6 +78,16 @@ _LEVEL_NOISE = 0.01
 _JUMP_START_SECONDS = 3.0
 # candidate starts kept while the pump runs
 _STARTS_MAX = 16
+# a PID with a 2 s window read by a 1 s plug: its readings alternate between the window's two
+# seconds (by about a pump step when it idles). When most consecutive changes between dense
+# readings flip sign (a moving average over about 1 / _ZIG_WEIGHT readings, entered above
+# _ZIG_ENTER, left below _ZIG_LEAVE), each track takes every other reading (one second of the
+# window each) and a pump step must show on both
+_ZIG_WEIGHT = 0.05
+_ZIG_ENTER = 0.7
+_ZIG_LEAVE = 0.4
+# ... changes below this x the pump draw count as no change
+_ZIG_SIZE = 0.25
 # bounds of a learned pump draw relative to the profile's range
 _LEARN_LOW = 0.6
 _LEARN_HIGH = 1.4
@@ -111,6 +121,9 @@ class PumpTracker:
         "_pl_x",
         "_r",
         "_recent",
+        "_ref_list",
+        "_ref_max",
+        "_ref_min",
         "_s",
         "_seeded",
         "_standby",
@@ -119,12 +132,19 @@ class PumpTracker:
         "_tb_s",
         "_tb_t",
         "_tb_v",
+        "_tent_alt",
         "_tent_at",
         "_tent_dense",
         "_tent_k",
         "_tent_size",
         "_tent_ts",
         "_v",
+        "_z",
+        "_z_d",
+        "_z_k",
+        "_z_on",
+        "_z_t",
+        "_z_x",
         "full",
         "last_step",
         "on",
@@ -146,9 +166,12 @@ class PumpTracker:
         self.retro_start: float | None = None
         self._bands = bands
         self._standby = standby
+        self._ref_list: list[float] = []
+        self._ref_min = self._ref_max = 0.0
         self._learned = 0.0
         self._count = 0
         self._recent: list[float] = []
+        self._set_refs()
         self._v = [0.0, 0.0]
         self._t = [-_INF, -_INF]
         self._s = [0.0, 0.0]
@@ -165,6 +188,15 @@ class PumpTracker:
         self._tent_at = self._tent_size = self._tent_ts = 0.0
         self._tent_dense = False
         self._tb_v = self._tb_s = self._tb_t = 0.0
+        # 2 s window alternation: share of sign flips, on, last raw reading, its time, change
+        self._z = 0.0
+        self._z_on = False
+        self._z_x = -1.0
+        self._z_t = -_INF
+        self._z_d = 0.0
+        # the track the last reading joined (-1: none)
+        self._z_k = -1
+        self._tent_alt = False
         self.on = False
         # the full heater power when learned (0 until then)
         self.full = 0.0
@@ -190,6 +222,11 @@ class PumpTracker:
         return self._learned if self._count >= _LEARN_MIN else None
 
     @property
+    def alternating(self) -> bool:
+        """Whether the readings alternate (a 2 s PID window read every second)."""
+        return self._z_on
+
+    @property
     def runs(self) -> int:
         """How many runs the pump draw was learned from."""
         return self._count
@@ -202,9 +239,17 @@ class PumpTracker:
         return _STEP_LOW * min(refs), _STEP_HIGH * max(refs)
 
     def _refs(self) -> list[float]:
+        return self._ref_list
+
+    def _set_refs(self) -> None:
+        """Cache the reference pump draws (the learned one, else each band's middle)."""
         if self._count >= _LEARN_MIN:
-            return [self._learned]
-        return [(low + high) / 2.0 for low, high in self._bands]
+            refs = [self._learned]
+        else:
+            refs = [(low + high) / 2.0 for low, high in self._bands]
+        self._ref_list = refs
+        self._ref_min = min(refs)
+        self._ref_max = max(refs)
 
     def _clamp(self, watts: float) -> float | None:
         for low, high in self._bands:
@@ -228,6 +273,7 @@ class PumpTracker:
         self._learned = (
             ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
         )
+        self._set_refs()
 
     def restore(self, watts: float, runs: int) -> bool:
         """Set a pump draw learned before (False when it fits none of the bands)."""
@@ -236,6 +282,7 @@ class PumpTracker:
         self._learned = watts
         self._count = max(_LEARN_MIN, runs)
         self._recent = [watts]
+        self._set_refs()
         return True
 
     # ------------------------------------------------------------------ readings
@@ -244,6 +291,8 @@ class PumpTracker:
         """Forget the tracks (the plug was unavailable: the pump state is unknown)."""
         self._t = [-_INF, -_INF]
         self._pl_x = -1.0
+        self._z_x = -1.0
+        self._z_k = -1
         self._pend_k = -1
         self._tent_k = -1
         self._starts.clear()
@@ -256,7 +305,7 @@ class PumpTracker:
             return self._tent_ts
         if not self.on or self._pend_k < 0 or self._pend_e >= 0.0:
             return None
-        if -self._pend_e < _HOLD_PARTIAL * min(self._refs()):
+        if -self._pend_e < _HOLD_PARTIAL * self._ref_min:
             return None
         return self._pend_ts
 
@@ -297,6 +346,34 @@ class PumpTracker:
         if polled:
             return self._polled(ts, x)
         self._pl_x = -1.0
+        # do the readings alternate (a 2 s PID window read every second)? Then consecutive
+        # readings belong to the window's two seconds: each track takes every other reading,
+        # and a pump step must show on both (a window's swing moves one, see _reading)
+        prev = self._z_x
+        self._z_x = x
+        dense = ts - self._z_t <= _DENSE_SECONDS
+        self._z_t = ts
+        alt = False
+        if prev >= 0.0:
+            d = x - prev
+            small = _ZIG_SIZE * self._ref_min
+            z = self._z
+            if dense:
+                last = self._z_d
+                if (d > small and last < -small) or (d < -small and last > small):
+                    z += (1.0 - z) * _ZIG_WEIGHT
+                else:
+                    z -= z * _ZIG_WEIGHT
+            else:
+                z -= z * _ZIG_WEIGHT
+            self._z = z
+            self._z_d = d
+            if z >= (_ZIG_LEAVE if self._z_on else _ZIG_ENTER):
+                if not self._z_on:
+                    self._alternate(True)
+                alt = dense and self._z_k >= 0
+            elif self._z_on:
+                self._alternate(False)
         best_k = -1
         best_d = _INF
         pred = 0.0
@@ -304,28 +381,31 @@ class PumpTracker:
         t = self._t
         for k in (0, 1):
             age = ts - t[k]
-            if age > _STALE_SECONDS:
-                # never read, or so long ago that the heater moved meanwhile
+            if age > _STALE_SECONDS or (alt and k == self._z_k):
+                # never read, or so long ago that the heater moved meanwhile (or, readings
+                # alternating, the track of the previous reading)
                 continue
             # a plug silent for long saw no change above its report threshold
             p = self._v[k] + self._s[k] * age if age <= _SLOPE_SECONDS else self._r[k]
             d = x - p if x >= p else p - x
             if d < best_d:
                 best_k, best_d, pred, dt = k, d, p, age
-        refs = self._refs()
-        jump = _JUMP * _STEP_HIGH * max(refs)
+        refs = self._ref_list
+        jump = _JUMP * _STEP_HIGH * self._ref_max
         result = NONE
         if self.on and ts - self.switch_ts > _STUCK_FACTOR * self._longest:
             # "running" far longer than any run: that start was a heater ramp after all
             self.on = False
             self._starts.clear()
         if best_k < 0 or best_d > jump:
-            # a heater switch, or the first reading: start the older track afresh
-            k = 0 if t[0] <= t[1] else 1
+            # a heater switch, or the first reading: start the older track afresh (or,
+            # readings alternating, the other one)
+            k = (1 - self._z_k) if alt else (0 if t[0] <= t[1] else 1)
             if best_k >= 0 and x > pred:
                 # the heater switched on: the pump may have started with it
                 self._add_jump(ts)
             self._seed(k, ts, x)
+            self._z_k = k
             self._pend_k = -1
             if self._tent_k == k:
                 self._tent_k = -1
@@ -335,9 +415,11 @@ class PumpTracker:
             self._seeded[best_k] = -_INF
             self._v[best_k] = self._r[best_k] = x
             self._t[best_k] = ts
+            self._z_k = best_k
         else:
+            self._z_k = best_k
             result = self._reading(best_k, ts, x, pred, dt, refs)
-        if self.on and (x < self._standby or x < 0.5 * _STEP_LOW * min(refs)):
+        if self.on and (x < self._standby or x < 0.5 * _STEP_LOW * self._ref_min):
             # nothing at all, or less than the pump alone draws
             self._tent_k = -1
             self.on = False
@@ -346,11 +428,36 @@ class PumpTracker:
             result = OFF
         return result
 
+    def _alternate(self, on: bool) -> None:
+        """Enter or leave the alternating readings' mode (see update)."""
+        # the tracks hold other readings from now on: they start afresh (the pump state stays)
+        self._z_on = on
+        self._t = [-_INF, -_INF]
+        self._pend_k = -1
+        self._tent_k = -1
+
     def _reading(
         self, k: int, ts: float, x: float, pred: float, dt: float, refs: list[float]
     ) -> int:
         result = NONE
-        if self._tent_k == k:
+        tk = self._tent_k
+        if tk >= 0 and tk != k and self._tent_alt:
+            # readings alternating: the other second of the window must show the step too
+            # (a pump step lifts both, a window's swing moves one only, or both apart)
+            self._tent_k = -1
+            size = self._tent_size
+            e = x - pred
+            if e * size >= _HOLD_SHARE * size * size:
+                result = self._switch(self._tent_at, size)
+                # this track took the step: it goes on from here
+                self._v[k] = self._r[k] = x
+                self._t[k] = ts
+                self._pend_k = -1
+                return result
+            # no pump step: the candidate's track goes on from before it
+            self._v[tk] = self._r[tk] = self._tb_v + self._tb_s * (self._tent_ts - self._tb_t)
+            self._s[tk] = self._tb_s
+        elif tk == k:
             # the reading after a candidate switch on the same track: did the step hold?
             self._tent_k = -1
             base = self._tb_v + self._tb_s * min(ts - self._tb_t, _HOLD_HORIZON_SECONDS)
@@ -363,8 +470,15 @@ class PumpTracker:
                 self._s[k] = self._tb_s
         e = x - pred
         noise = self._n[k]
-        small = _PARTIAL * min(refs)
-        if result == NONE and self._tent_k < 0:
+        small = _PARTIAL * self._ref_min
+        ae = e if e >= 0.0 else -e
+        if self._pend_k == k:
+            pe = self._pend_e
+            reach = ae + (pe if pe >= 0.0 else -pe)
+        else:
+            reach = ae
+        if result == NONE and self._tent_k < 0 and reach >= _STEP_LOW * self._ref_min:
+            # (a step smaller than any pump step, even with the partial one before, is none)
             # a plug's reading (and the heater's supply) wobbles by a few % of the reading too
             candidate = self._step(k, ts, e, refs, max(noise, _LEVEL_NOISE * x))
             if candidate is not None and candidate[1] > 0.0 and self.on:
@@ -373,6 +487,7 @@ class PumpTracker:
                 self._switch(*candidate)
             elif candidate is not None:
                 self._tent_k = k
+                self._tent_alt = self._z_on
                 self._tent_at, self._tent_size = candidate
                 self._tent_ts = ts
                 # a step between readings close in time shows the whole draw; after a silence
@@ -387,7 +502,6 @@ class PumpTracker:
             self._pend_k, self._pend_e, self._pend_ts = k, e, ts
         else:
             self._pend_k = -1
-        ae = e if e >= 0.0 else -e
         self._n[k] = noise + (min(ae, small * 2.0) - noise) * _NOISE_WEIGHT
         if 0.0 < dt <= _SLOPE_SECONDS:
             # Holt's local linear trend: the level follows part of the deviation, the slope
