@@ -86,8 +86,10 @@ _STARTS_MAX = 16
 _ZIG_WEIGHT = 0.05
 _ZIG_ENTER = 0.7
 _ZIG_LEAVE = 0.4
-# ... changes below this x the pump draw count as no change
+# ... changes below this x the pump draw count as no change, readings closer than this (s)
+# as no alternation
 _ZIG_SIZE = 0.25
+_ZIG_MIN_SECONDS = 0.5
 # bounds of a learned pump draw relative to the profile's range
 _LEARN_LOW = 0.6
 _LEARN_HIGH = 1.4
@@ -351,14 +353,16 @@ class PumpTracker:
         # and a pump step must show on both (a window's swing moves one, see _reading)
         prev = self._z_x
         self._z_x = x
-        dense = ts - self._z_t <= _DENSE_SECONDS
+        gap = ts - self._z_t
+        dense = gap <= _DENSE_SECONDS
         self._z_t = ts
         alt = False
         if prev >= 0.0:
             d = x - prev
             small = _ZIG_SIZE * self._ref_min
             z = self._z
-            if dense:
+            if _ZIG_MIN_SECONDS <= gap <= _DENSE_SECONDS:
+                # (the window's two seconds are read a second apart)
                 last = self._z_d
                 if (d > small and last < -small) or (d < -small and last > small):
                     z += (1.0 - z) * _ZIG_WEIGHT
