@@ -35,7 +35,13 @@ rounds also waits, timed, until the recorder's thread has written and committed 
 queued (``Recorder.async_block_till_done``), so the recording of Espresso Care's own entities'
 state changes is counted; work queued before a round (set-up, idle) is drained untimed first.
 
-Set ``ESPRESSO_BENCH_PROFILE=1`` to also print a cProfile of one B round (top functions;
+Each round is timed by the wall clock and by the process's CPU time; our added cost per write
+(B - A) and the floor (F - A) are medians of the rounds' paired differences, printed beside the
+2x target for both clocks (CPU time leaves out the fsync waits of the per-shot saves, while
+the event loop idles, and the time other processes of a shared machine take).
+``ESPRESSO_BENCH_SPLIT=1`` adds two scenarios that split N (see ``_split``);
+``ESPRESSO_BENCH_RECORDER=0`` leaves the recorder's half out. Set ``ESPRESSO_BENCH_PROFILE=1``
+to also print a cProfile of one B round (top functions;
 ``ESPRESSO_BENCH_PROFILE=out.prof`` also saves it for ``pstats``).
 No trace of ``../shared`` is read. Exit status stays 0 when the target is missed.
 """
@@ -375,11 +381,41 @@ SCENARIOS = {
     "F": "   floor: no-op state listeners",
     "N": "   B with the counter saves off disk",
 }
+# ESPRESSO_BENCH_SPLIT=1: two more scenarios (off disk too) split N's cost into its parts
+SPLIT = os.environ.get("ESPRESSO_BENCH_SPLIT", "0") != "0"
+if SPLIT:
+    SCENARIOS |= {
+        "L": "   N, its power listeners doing nothing",
+        "D": "   N, its detector fed nothing",
+    }
 # the same A and B in a Home Assistant with the recorder (a default install)
 RECORDER_SCENARIOS = {
     "A": "A  plug sensor entity only + recorder",
     "B": "B  with Espresso Care + recorder",
 }
+
+
+@contextlib.contextmanager
+def _split(scenario: str) -> Iterator[None]:
+    """Switch one part of Espresso Care off for the scenarios of ``ESPRESSO_BENCH_SPLIT``.
+
+    "L": the shot counter's state_changed and state_reported listeners return at once (what is
+    left: being loaded, its entities and timers); "D": every reading reaches the shot counter
+    but the detector is fed nothing (what is left: the listeners' own work, no shot).
+    """
+    from custom_components.espresso_care.engine.detector import ShotDetector  # noqa: PLC0415
+    from custom_components.espresso_care.shot_counter import ShotCounter  # noqa: PLC0415
+
+    def ignore(_self: object, *_args: object) -> list[Any]:
+        return []
+
+    with contextlib.ExitStack() as stack:
+        if scenario == "L":
+            for name in ("_async_power_changed", "_async_power_reported"):
+                stack.enter_context(patch.object(ShotCounter, name, callback(ignore)))
+        elif scenario == "D":
+            stack.enter_context(patch.object(ShotDetector, "feed", ignore))
+        yield
 
 
 @contextlib.contextmanager
@@ -417,7 +453,7 @@ async def _round(bench: Bench, scenario: str, values: list[float], shots: list[i
         for unsub in unsubs:
             unsub()
         return timing
-    with _off_disk() if scenario == "N" else contextlib.nullcontext():
+    with _off_disk() if scenario != "B" else contextlib.nullcontext(), _split(scenario):
         await bench.load()
         before = bench.shots
         gc.collect()
@@ -656,6 +692,17 @@ def main() -> int:
         "adds the waits for the disk (fsync) of the per-shot saves, while the event loop idles, "
         "and the time other processes of the machine took)"
     )
+    if SPLIT:
+        floor, loaded, listeners, own = (
+            per_write_added(cpu_runs, name) for name in ("F", "L", "D", "N")
+        )
+        print(
+            f"SPLIT of N's {own:.1f} us per write (cpu): the floor {floor:.1f} us; being loaded "
+            f"(entities, the 5 s detector tick, the 1 min maintenance check) "
+            f"{loaded - floor:+.1f} us; the listeners' own work without the detector "
+            f"{listeners - loaded:+.1f} us; the detector (feed, tick) and what the shots change "
+            f"{own - listeners:+.1f} us"
+        )
     if ratio > TARGET_RATIO:
         us = {name: value / WRITES * 1e6 for name, value in median.items()}
         floor_ratio = median["F"] / median["A"]
