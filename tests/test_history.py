@@ -153,6 +153,20 @@ async def test_trace_history_shots_and_pump_draw(
     assert response["learned"]["pump_kind"] == "vibration"
     assert response["suggested"] == {}
     assert response["summary"].startswith("4 shots found")
+    # the summary's parts as keys and figures (the options step shows them translated)
+    parts = response["summary_parts"]
+    assert parts[:3] == [
+        {"key": "shots", "placeholders": {"count": "4"}},
+        {"key": "per_day", "placeholders": {"per_day": "2.0", "count": "2"}},
+        {"key": "backflushes", "placeholders": {"count": "1"}},
+    ]
+    assert [part["key"] for part in parts[3:]] == [
+        "shot_length",
+        "pump_vibration",
+        "heater",
+        "plug_on_change",
+    ]
+    assert response["warning_placeholders"] == {}
 
 
 @pytest.mark.parametrize(

@@ -14,10 +14,20 @@ import yaml
 from custom_components.espresso_care.binary_sensor import BINARY_SENSORS
 from custom_components.espresso_care.config_flow import OPTIONS_SECTIONS, USER_SCHEMA
 from custom_components.espresso_care.const import DOMAIN, MACHINE_TYPE_MODELS, SWITCH_ROLES
-from custom_components.espresso_care.engine.calibration import REASON_TEXTS, Reason
+from custom_components.espresso_care.engine.calibration import (
+    REASON_TEXTS,
+    SUMMARY_TEXTS,
+    Reason,
+    SummaryPart,
+    render_summary,
+)
 from custom_components.espresso_care.engine.events import MachineState
 from custom_components.espresso_care.engine.profiles import MACHINE_TYPES
-from custom_components.espresso_care.options_history import REASON_PREFIX, async_reason_texts
+from custom_components.espresso_care.options_history import (
+    REASON_PREFIX,
+    SUMMARY_PREFIX,
+    async_reason_texts,
+)
 from custom_components.espresso_care.repairs import ISSUE_KEYS
 from custom_components.espresso_care.sensor import SENSORS
 
@@ -256,5 +266,58 @@ async def test_history_reasons_in_every_language(hass: HomeAssistant, language: 
             "it": "La presa invia una lettura al massimo ogni 10 s",
             "fr": "La prise envoie une mesure au plus toutes les 10 s",
             "es": "El enchufe informa como mucho cada 10 s",
+        }[language]
+    )
+
+
+def test_history_summary_has_texts() -> None:
+    """Each part of the history analysis' summary is in strings.json, as the engine says it."""
+    texts = {
+        key.removeprefix(SUMMARY_PREFIX): value["message"]
+        for key, value in STRINGS["exceptions"].items()
+        if key.startswith(SUMMARY_PREFIX)
+    }
+    assert texts == SUMMARY_TEXTS
+
+
+@pytest.mark.parametrize("language", ["en", *TRANSLATIONS.LANGUAGES])
+async def test_history_summary_in_every_language(hass: HomeAssistant, language: str) -> None:
+    """Every part of the summary reads in every language, singular and plural, with the
+    language's decimal mark."""
+    texts = await async_reason_texts(hass, language)
+    keys = {key.removesuffix("_one").removesuffix("_other") for key in SUMMARY_TEXTS}
+    for key in keys:
+        for count in ("1", "2"):
+            english = SUMMARY_TEXTS.get(key) or SUMMARY_TEXTS[f"{key}_other"]
+            figures = dict.fromkeys(TRANSLATIONS.placeholders(english), "7.5")
+            if "count" in figures:
+                figures["count"] = count
+            part = SummaryPart(key, figures)
+            text = texts.summary_part(part)
+            assert "{" not in text, (key, text)
+            assert (language == "en") == (text == part.text), (key, text)
+            if "7.5" in part.text:
+                assert ("7,5" in text) == (language != "en"), (key, text)
+    paragraph = [
+        SummaryPart("shots", {"count": "3"}),
+        SummaryPart("per_day", {"per_day": "1.5", "count": "2"}),
+        SummaryPart("backflushes", {"count": "1"}),
+        SummaryPart("suggestions", {"count": "1"}),
+    ]
+    assert (
+        render_summary(paragraph, texts.summary_part)
+        == {
+            "en": "3 shots found (1.5 a day on the 2 days with shots); 1 backflush session. "
+            "1 setting could fit better: see the suggestions.",
+            "de": "3 Bezüge gefunden (1,5 am Tag an den 2 Tagen mit Bezügen); 1 Rückspülung. "
+            "1 Einstellung könnte besser passen: siehe die Vorschläge.",
+            "nl": "3 shots gevonden (1,5 per dag op de 2 dagen met shots); 1 terugspoeling. "
+            "1 instelling zou beter kunnen passen: zie de suggesties.",
+            "it": "3 caffè trovati (1,5 al giorno nei 2 giorni con caffè); 1 controlavaggio. "
+            "1 impostazione potrebbe adattarsi meglio: vedi i suggerimenti.",
+            "fr": "3 cafés trouvés (1,5 par jour sur les 2 jours avec des cafés); 1 rétrolavage. "
+            "1 réglage pourrait mieux convenir : voir les suggestions.",
+            "es": "3 cafés encontrados (1,5 al día en los 2 días con cafés); 1 retrolavado. "
+            "1 ajuste podría encajar mejor: mira las sugerencias.",
         }[language]
     )

@@ -22,8 +22,8 @@ from custom_components.espresso_care.intent import (
     INTENT_START,
     INTENT_STATUS,
     _async_texts,
-    plural_category,
 )
+from custom_components.espresso_care.language import plural_category
 from custom_components.espresso_care.sentences import LANGUAGES, SENTENCES_DIR, target_path
 
 from .common import SHORT_RULES

@@ -6,10 +6,8 @@ LLM API all reach them. Every answer is spoken in the request's language; the te
 ``intent_*`` entries (and, for a refused start, the error messages) of ``exceptions`` in
 strings.json and its translations.
 
-A text about a count has one key per plural category, ``<key>_one`` and ``<key>_other``
-(Home Assistant's backend translations have no plural syntax); ``plural_category`` picks one
-by the rules of the request's language (CLDR cardinals: French says "0 café" and "1 café",
-the others have the singular for 1 only).
+A text about a count has one key per plural category, ``<key>_one`` and ``<key>_other``;
+``language.plural_category`` picks one by the rules of the request's language.
 
 Slots: ``machine`` (a machine's name; optional with one machine, matched ignoring case,
 spaces and punctuation) and ``task`` (``backflush``, ``clean``, ``descale``). Neither is the
@@ -32,6 +30,7 @@ import voluptuous as vol
 from .const import DOMAIN, SOURCE_VOICE
 from .engine.backflush import BackflushProgram
 from .engine.maintenance import TASKS, Task
+from .language import plural_category
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -60,22 +59,6 @@ async def async_setup_intents(hass: HomeAssistant) -> None:
     intent.async_register(hass, MaintenanceStatusIntent())
     intent.async_register(hass, StartBackflushIntent())
     intent.async_register(hass, MarkDoneIntent())
-
-
-# Languages whose singular also covers 0 (CLDR: i = 0,1), among those with texts.
-_ZERO_IS_SINGULAR = frozenset({"fr"})
-
-
-def plural_category(language: str, count: int) -> str:
-    """Return ``one`` or ``other``: the plural form of ``count`` things in ``language``.
-
-    The CLDR cardinal rules of the languages Espresso Care speaks (en, de, nl, it, fr, es) for
-    whole numbers; any other language is answered in English, so it gets the English rule.
-    """
-    base = re.split(r"[-_]", language, maxsplit=1)[0].casefold()
-    if base in _ZERO_IS_SINGULAR:
-        return "one" if count in (0, 1) else "other"
-    return "one" if count == 1 else "other"
 
 
 class _Texts:

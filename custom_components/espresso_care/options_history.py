@@ -27,8 +27,10 @@ from .const import (
     CONF_SHOT_MIN_SECONDS,
     DOMAIN,
 )
+from .engine.calibration import render_summary
 from .engine.profiles import MACHINE_TYPES, settings_for
 from .history import DEFAULT_DAYS, MAX_DAYS, MIN_DAYS, RECORDER_DOMAIN, async_analyze
+from .language import decimal_commas, plural_category
 
 if TYPE_CHECKING:
     import asyncio
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
     from .data import EspressoCareConfigEntry
-    from .engine.calibration import Analysis, Reason
+    from .engine.calibration import Analysis, Reason, SummaryPart
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -69,25 +71,39 @@ def history_shots_since(analysis: Analysis, since: date) -> int:
 
 
 REASON_PREFIX = "history_reason_"
+SUMMARY_PREFIX = "history_summary_"
 _MACHINE_TYPE = re.compile(r"\b(" + "|".join(map(re.escape, MACHINE_TYPES)) + r")\b")
 
 
 class ReasonTexts:
-    """The analysis' reasons and machine type names in one language (English where missing).
+    """The analysis' texts and machine type names in one language (English where missing).
 
-    A reason's text is ``exceptions.history_reason_<key>`` of strings.json; a machine type key
-    in its placeholders (``single_boiler``) becomes the type's name (the ``machine_type``
-    selector's option).
+    A reason's text is ``exceptions.history_reason_<key>`` of strings.json, a part of the
+    summary ``exceptions.history_summary_<text key>`` (by the language's plural form of its
+    count); a machine type key in the placeholders (``single_boiler``) becomes the type's name
+    (the ``machine_type`` selector's option), and figures get the language's decimal comma.
     """
 
-    def __init__(self, strings: dict[str, str]) -> None:
+    def __init__(self, strings: dict[str, str], language: str = "en") -> None:
         """Wrap the ``exceptions`` and ``selector`` translations of Espresso Care."""
         self._strings = strings
+        self._language = language
 
     def machine_type(self, value: str) -> str:
         """Return the translated name of a machine type (the key when unknown)."""
         key = f"component.{DOMAIN}.selector.machine_type.options.{value}"
         return self._strings.get(key, value)
+
+    def _format(self, text: str, placeholders: dict[str, str]) -> str:
+        return text.format(
+            **{
+                name: decimal_commas(
+                    self._language,
+                    _MACHINE_TYPE.sub(lambda m: self.machine_type(m.group(1)), value),
+                )
+                for name, value in placeholders.items()
+            }
+        )
 
     def __call__(self, reason: Reason) -> str:
         """Return the reason in this language."""
@@ -96,11 +112,22 @@ class ReasonTexts:
         )
         if text is None:
             return reason.text
-        placeholders = {
-            name: _MACHINE_TYPE.sub(lambda m: self.machine_type(m.group(1)), value)
-            for name, value in reason.placeholders.items()
-        }
-        return text.format(**placeholders)
+        return self._format(text, reason.placeholders)
+
+    def summary_part(self, part: SummaryPart) -> str:
+        """Return one part of the summary in this language."""
+        count = part.count
+        text_key = part.text_key(plural_category(self._language, 0 if count is None else count))
+        text = self._strings.get(
+            f"component.{DOMAIN}.exceptions.{SUMMARY_PREFIX}{text_key}.message"
+        )
+        if text is None:
+            return part.text
+        return self._format(text, part.placeholders)
+
+    def summary(self, analysis: Analysis) -> str:
+        """Return the summary paragraph in this language (the warnings not included)."""
+        return render_summary(analysis.summary_parts, self.summary_part)
 
 
 async def async_reason_texts(hass: HomeAssistant, language: str) -> ReasonTexts:
@@ -108,7 +135,7 @@ async def async_reason_texts(hass: HomeAssistant, language: str) -> ReasonTexts:
     strings: dict[str, str] = {}
     for category in ("exceptions", "selector"):
         strings |= await translation.async_get_translations(hass, language, category, {DOMAIN})
-    return ReasonTexts(strings)
+    return ReasonTexts(strings, language)
 
 
 def _format_value(texts: ReasonTexts, key: str, value: float | str) -> str:
@@ -231,7 +258,7 @@ class HistoryOptionsSteps(OptionsFlow):
             errors=errors,
             description_placeholders={
                 "days": str(self._history_days),
-                "summary": analysis.summary,
+                "summary": texts.summary(analysis),
                 "warnings": f" {warnings}" if warnings else "",
                 "suggestions": suggestions or "-",
                 "history_shots": str(before if can_add else 0),

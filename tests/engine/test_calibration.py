@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from custom_components.espresso_care.engine.calibration import Analysis, HistoryAnalyzer, utc_day
+from custom_components.espresso_care.engine.calibration import (
+    SUMMARY_TEXTS,
+    Analysis,
+    HistoryAnalyzer,
+    SummaryPart,
+    render_summary,
+    utc_day,
+)
 from custom_components.espresso_care.engine.profiles import settings_for
 from scripts.traces import load_trace, score
 from tests.engine.signals import T0, on_change, pid_idle, sample
@@ -164,6 +171,34 @@ def test_polled_plug_too_slow() -> None:
     assert "10 s" in warning.text
     assert warning.text not in result.summary  # the integration shows it translated
     assert warning.text in result.as_dict()["summary"]  # the action's answer keeps it
+    assert result.as_dict()["warnings"] == {"plug_too_slow": warning.text}
+    assert result.as_dict()["warning_placeholders"] == {"plug_too_slow": {"seconds": "10"}}
+
+
+def test_summary_parts_read_as_one_paragraph() -> None:
+    """Counted parts pick the singular for 1; per_day goes on the shots, suggestions last."""
+    parts = [
+        SummaryPart("shots", {"count": "1"}),
+        SummaryPart("per_day", {"per_day": "1.0", "count": "1"}),
+        SummaryPart("backflushes", {"count": "2"}),
+        SummaryPart("heater", {"watts": "1200"}),
+        SummaryPart("suggestions", {"count": "2"}),
+    ]
+    assert render_summary(parts, lambda part: part.text) == (
+        "1 shot found (1.0 a day on the 1 day with shots); 2 backflush sessions; heater about "
+        "1200 W. 2 settings could fit better: see the suggestions."
+    )
+    assert render_summary([SummaryPart("no_samples")], lambda part: part.text) == (
+        "No recorded power readings in this period: nothing to learn from yet."
+    )
+    assert SummaryPart("shots", {"count": "0"}).text == "0 shots found"
+    # every text key is a key, or a counted key's singular and plural
+    for key in SUMMARY_TEXTS:
+        base = key.removesuffix("_one").removesuffix("_other")
+        counted = "{count}" in SUMMARY_TEXTS[key]
+        assert (base != key) == counted, key
+        if counted:
+            assert {f"{base}_one", f"{base}_other"} <= set(SUMMARY_TEXTS), key
 
 
 def test_plug_reporting_on_change() -> None:

@@ -349,6 +349,88 @@ class Reason:
         return REASON_TEXTS[self.key].format(**self.placeholders)
 
 
+# The English text of every part of the summary paragraph, by text key. A part that counts
+# something (``count`` among its placeholders) has a text per plural form, ``<key>_one`` and
+# ``<key>_other``; the others have one text, ``<key>``. The integration shows them translated:
+# strings.json has each as ``exceptions.history_summary_<text key>`` (a test checks).
+SUMMARY_TEXTS: dict[str, str] = {
+    "no_samples": "No recorded power readings in this period: nothing to learn from yet",
+    "all_unavailable_one": (
+        "The power sensor was unavailable or unknown in the {count} recorded state of this "
+        "period: nothing to learn from"
+    ),
+    "all_unavailable_other": (
+        "The power sensor was unavailable or unknown in all {count} recorded states of this "
+        "period: nothing to learn from"
+    ),
+    "shots_one": "{count} shot found",
+    "shots_other": "{count} shots found",
+    "per_day_one": "({per_day} a day on the {count} day with shots)",
+    "per_day_other": "({per_day} a day on the {count} days with shots)",
+    "no_shots": "No shot found with the current settings",
+    "backflushes_one": "{count} backflush session",
+    "backflushes_other": "{count} backflush sessions",
+    "shot_length": "shots usually last {seconds} s",
+    "pump_vibration": "pump about {watts} W (vibration pump)",
+    "pump_rotary": "pump about {watts} W (rotary pump)",
+    "heater": "heater about {watts} W",
+    "plug_on_change": "the plug reports on change, every {seconds} s (median)",
+    "plug_fixed_interval": "the plug reports at a fixed interval, every {seconds} s (median)",
+    "suggestions_one": "{count} setting could fit better: see the suggestions.",
+    "suggestions_other": "{count} settings could fit better: see the suggestions.",
+}
+# Parts that continue the part before them (after a space) and that end the paragraph.
+_SUMMARY_CONTINUES = frozenset({"per_day"})
+_SUMMARY_AFTER = frozenset({"suggestions"})
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryPart:
+    """One part of the summary paragraph: a key of ``SUMMARY_TEXTS`` and its placeholders.
+
+    ``key`` has no plural suffix; a part with a ``count`` placeholder picks its text by the
+    plural form of that number (``text_key``).
+    """
+
+    key: str
+    placeholders: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def count(self) -> int | None:
+        """The number whose plural form picks the text (``None``: one text)."""
+        count = self.placeholders.get("count")
+        return None if count is None else int(count)
+
+    def text_key(self, plural: str) -> str:
+        """Return the key of the text for the plural form ``plural`` (``one``, ``other``)."""
+        return self.key if self.count is None else f"{self.key}_{plural}"
+
+    @property
+    def text(self) -> str:
+        """The part in English (singular for 1 only)."""
+        text_key = self.text_key("one" if self.count == 1 else "other")
+        return SUMMARY_TEXTS[text_key].format(**self.placeholders)
+
+
+def render_summary(parts: list[SummaryPart], text: Callable[[SummaryPart], str]) -> str:
+    """Join the parts' texts (``text`` gives each in one language) into one paragraph.
+
+    The parts are clauses joined by ``; `` into one sentence, except that ``per_day`` goes on
+    the clause before it and ``suggestions`` is a sentence of its own after it.
+    """
+    clauses: list[str] = []
+    after: list[str] = []
+    for part in parts:
+        said = text(part)
+        if part.key in _SUMMARY_AFTER:
+            after.append(said)
+        elif part.key in _SUMMARY_CONTINUES and clauses:
+            clauses[-1] = f"{clauses[-1]} {said}"
+        else:
+            clauses.append(said)
+    return " ".join([f"{'; '.join(clauses)}.", *after]) if clauses else " ".join(after)
+
+
 @dataclass(slots=True)
 class Suggestion:
     """A suggested value of an option, and why."""
@@ -373,7 +455,12 @@ class Analysis:
     learned: dict[str, Any]
     suggested: dict[str, Suggestion]
     warnings: dict[str, Reason]
-    summary: str
+    summary_parts: list[SummaryPart]
+
+    @property
+    def summary(self) -> str:
+        """The summary paragraph in English (the warnings not included)."""
+        return render_summary(self.summary_parts, lambda part: part.text)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data (timestamps as POSIX seconds)."""
@@ -410,9 +497,16 @@ class Analysis:
                 for key, s in self.suggested.items()
             },
             "warnings": {key: reason.text for key, reason in self.warnings.items()},
+            "warning_placeholders": {
+                key: dict(reason.placeholders) for key, reason in self.warnings.items()
+            },
             "summary": " ".join(
                 [self.summary, *(reason.text for reason in self.warnings.values())]
             ),
+            "summary_parts": [
+                {"key": part.key, "placeholders": dict(part.placeholders)}
+                for part in self.summary_parts
+            ],
         }
 
 
@@ -551,9 +645,9 @@ class HistoryAnalyzer:
             learned=learned,
             suggested=suggested,
             warnings=warnings,
-            summary="",
+            summary_parts=[],
         )
-        analysis.summary = _summary(analysis)
+        analysis.summary_parts = _summary_parts(analysis)
         return analysis
 
     # ------------------------------------------------------------------ facts
@@ -773,37 +867,37 @@ def _same_shots(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> b
     )
 
 
-def _summary(analysis: Analysis) -> str:
-    """One paragraph telling what the analysis found (the warnings not included)."""
+def _summary_parts(analysis: Analysis) -> list[SummaryPart]:
+    """Return the parts of the paragraph telling what was found (the warnings not included)."""
     if analysis.samples == 0:
-        return "No recorded power readings in this period: nothing to learn from yet."
+        return [SummaryPart("no_samples")]
     if analysis.readings == 0:
-        return (
-            f"The power sensor was unavailable or unknown in all {analysis.samples} recorded "
-            "states of this period: nothing to learn from."
-        )
+        return [SummaryPart("all_unavailable", {"count": str(analysis.samples)})]
     main, learned, plug = analysis.main, analysis.learned, analysis.plug
     days = max(1, len(main.per_day))
-    parts = [
-        f"{main.shot_count} shot{'s' if main.shot_count != 1 else ''} found "
-        f"({main.shot_count / days:.1f} a day on the {days} day{'s' if days != 1 else ''} "
-        f"with shots)"
+    parts = (
+        [
+            SummaryPart("shots", {"count": str(main.shot_count)}),
+            SummaryPart(
+                "per_day", {"per_day": f"{main.shot_count / days:.1f}", "count": str(days)}
+            ),
+        ]
         if main.shot_count
-        else "No shot found with the current settings"
-    ]
+        else [SummaryPart("no_shots")]
+    )
     if main.backflush_count:
-        parts.append(f"{main.backflush_count} backflush session(s)")
+        parts.append(SummaryPart("backflushes", {"count": str(main.backflush_count)}))
     if learned.get("shot_seconds_median") is not None:
-        parts.append(f"shots usually last {learned['shot_seconds_median']:g} s")
+        parts.append(SummaryPart("shot_length", {"seconds": f"{learned['shot_seconds_median']:g}"}))
     if learned.get("pump_watts") is not None:
-        parts.append(f"pump about {learned['pump_watts']:g} W ({learned['pump_kind']})")
+        kind = "rotary" if learned.get("pump_kind") == "rotary" else "vibration"
+        parts.append(SummaryPart(f"pump_{kind}", {"watts": f"{learned['pump_watts']:g}"}))
     if learned.get("heater_watts") is not None:
-        parts.append(f"heater about {learned['heater_watts']:g} W")
+        parts.append(SummaryPart("heater", {"watts": f"{learned['heater_watts']:g}"}))
     interval = plug.get("median_report_interval_s")
     if interval is not None:
-        how = "on change" if plug.get("reports_on_change") else "at a fixed interval"
-        parts.append(f"the plug reports {how}, every {interval:g} s (median)")
-    text = "; ".join(parts) + "."
+        how = "plug_on_change" if plug.get("reports_on_change") else "plug_fixed_interval"
+        parts.append(SummaryPart(how, {"seconds": f"{interval:g}"}))
     if analysis.suggested:
-        text += f" {len(analysis.suggested)} setting(s) could fit better: see the suggestions."
-    return text
+        parts.append(SummaryPart("suggestions", {"count": str(len(analysis.suggested))}))
+    return parts
