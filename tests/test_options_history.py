@@ -64,8 +64,14 @@ def fields(result: dict[str, Any]) -> set[str]:
 
 
 async def recorded_trace(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> list[str]:
-    """Record the heat exchanger trace three days ago; return the local days of its shots."""
-    start = dt_util.utcnow() - timedelta(days=3)
+    """Record the heat exchanger trace three days ago; return the local days of its shots.
+
+    It starts at 06:00 UTC whatever the time the test runs: its shots (9 to 22 h in) then fall
+    on two days in UTC, three on the first and two on the second.
+    """
+    start = (dt_util.utcnow() - timedelta(days=3)).replace(
+        hour=6, minute=0, second=0, microsecond=0
+    )
     rows, labelled, _ = trace_rows(TRACE, start)
     await record_states(hass, freezer, rows)
     freezer.move_to(dt_util.utc_from_timestamp(rows[-1][0]) + timedelta(hours=1))
@@ -201,6 +207,7 @@ async def test_history_shots_since_a_later_date(
     freezer.move_to(dt_util.utcnow().replace(hour=8, minute=0, second=0, microsecond=0))
     days = await recorded_trace(hass, freezer)
     assert len(set(days)) == 2
+    assert days.count(max(days)) == 2
     config_entry.created_at = dt_util.utcnow()
     await setup_entry(hass, config_entry)
     result = await run_analysis(hass, config_entry.entry_id, days=5)
