@@ -44,6 +44,31 @@ async def test_paused_detection_counts_nothing(
     assert hass.states.get(TOTAL).state == "1"
 
 
+@pytest.mark.parametrize("off_before_resume", [True, False])
+async def test_shot_right_after_resume_counts(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    off_before_resume: bool,
+) -> None:
+    """The plug's standby reading after the routine's last pulse, delivered just before the
+    resume (as Home Assistant 2026.10 does) or just after (2026.2): the next shot counts."""
+    runtime = init_integration.runtime_data
+    runtime.shots.pause_detection()
+    await set_power(hass, freezer, PUMP_WATTS, after=5)
+    if off_before_resume:
+        await set_power(hass, freezer, STANDBY_WATTS, after=25)
+        runtime.shots.resume_detection()
+    else:
+        freezer.tick(25)
+        runtime.shots.resume_detection()
+        await set_power(hass, freezer, STANDBY_WATTS)
+    await set_power(hass, freezer, PUMP_WATTS, after=5)
+    await set_power(hass, freezer, STANDBY_WATTS, after=25)
+    await pass_time(hass, freezer, 15)
+    assert hass.states.get(TOTAL).state == "1"
+
+
 @pytest.mark.parametrize(
     ("switch", "domain"), [(PLUG_SWITCH, "switch"), ("input_boolean.pump", "input_boolean")]
 )

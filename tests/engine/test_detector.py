@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -30,6 +31,9 @@ from tests.engine.signals import (
     states,
     thermostat,
 )
+
+if TYPE_CHECKING:
+    from custom_components.espresso_care.engine.detector import ShotDetector
 
 WARM = 600.0  # seconds of idle first, so the detector has learned the heater step
 
@@ -238,6 +242,64 @@ def test_pause_and_resume() -> None:
     events = run(det, [(ts + 201 + WARM, w) for ts, w in later])
     [shot] = shots(events)
     assert shot.duration == pytest.approx(30.0, abs=1.5)
+
+
+def _paused_routine(det: ShotDetector, t: float) -> None:
+    """Idle, then an automated backflush's pump pulses while paused (the last one ends at t)."""
+    run(det, sample(WARM, heater=pid_idle()), tail=0.0)
+    det.pause(T0 + WARM)
+    for start in (T0 + WARM + 1, T0 + WARM + 46):
+        det.feed(start, 53.5)
+        det.feed(start + 25, 1.5)
+    det.feed(t, 53.5)
+
+
+@pytest.mark.parametrize("off_before_resume", [True, False])
+def test_resume_counts_the_next_shot_whatever_the_order(off_before_resume: bool) -> None:
+    """The relay's final off reading comes just before or just after the resume: either way
+    a shot right after it is counted (Home Assistant 2026.10 delivers the plug's state change
+    before the routine ends, 2026.2 after)."""
+    det = detector()
+    t = T0 + WARM + 100
+    _paused_routine(det, t)
+    if off_before_resume:
+        det.feed(t + 25, 1.5)
+        det.resume(t + 25)
+    else:
+        det.resume(t + 25)
+        det.feed(t + 25, 1.5)
+    events = det.feed(t + 30, 53.5) + det.feed(t + 55, 1.5) + det.tick(t + 120)
+    [shot] = shots(events)
+    assert (shot.start, shot.end) == (t + 30, t + 55)
+
+
+@pytest.mark.parametrize("last_paused", [53.5, None])
+def test_resume_with_the_pump_still_on_or_unread_never_counts_it(
+    last_paused: float | None,
+) -> None:
+    """A relay left on after the routine (the pump still drawing at resume), or an unreadable
+    plug at the end: the run going on at resume is no shot."""
+    det = detector()
+    t = T0 + WARM + 100
+    _paused_routine(det, t)
+    det.feed(t + 20, last_paused)
+    det.resume(t + 25)
+    events = det.feed(t + 30, 53.5) + det.feed(t + 50, 1.5) + det.tick(t + 120)
+    assert shots(events) == []
+
+
+def test_resume_after_a_silent_pause_never_counts_a_run_going_on() -> None:
+    """No reading at all during the pause: the standby before it is no baseline at resume
+    (the pump may be running unseen), so a run already drawing when the plug reports is no
+    shot."""
+    det = detector()
+    run(det, sample(WARM, heater=pid_idle()), tail=0.0)
+    t = T0 + WARM + 1
+    det.feed(t, 1.5)
+    det.pause(t + 1)
+    det.resume(t + 100)
+    events = det.feed(t + 101, 53.5) + det.feed(t + 120, 1.5) + det.tick(t + 200)
+    assert shots(events) == []
 
 
 def test_state_transitions() -> None:

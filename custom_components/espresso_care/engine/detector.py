@@ -528,6 +528,8 @@ class ShotDetector:
         self._amb_ts = None
         self._close_backflush(events)
         self._paused = True
+        # only a reading during the pause can be the baseline at resume()
+        self._last_w = None
         self._set_state(now, MachineState.BACKFLUSHING, events)
         return events
 
@@ -537,7 +539,14 @@ class ShotDetector:
         if not self._paused:
             return events
         self._paused = False
-        self._last_w = None  # like after unavailability: a run already going never counts
+        last = self._last_w
+        if last is None or last >= self._settings.standby_watts:
+            # like after unavailability: a run already going never counts
+            self._last_w = None
+        # else the last reading during the pause said standby (the relay's final off): the
+        # baseline it is, so a pump starting next is a new run. That reading may come just
+        # before or just after the resume (the order Home Assistant delivers the switch's
+        # and the plug's state changes in); either way the next run counts.
         self._tracker.reset()
         self._high_since = None
         self._standby_since = None
