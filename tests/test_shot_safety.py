@@ -4,7 +4,8 @@ learned (hole 4), a clock set back keeps counting (hole 7)."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+import copy
+from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 from unittest.mock import patch
@@ -13,12 +14,23 @@ from homeassistant.core import Event, EventStateChangedData, callback
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.espresso_care.const import EVENT_SHOT
 from custom_components.espresso_care.store import STORAGE_MINOR_VERSION, storage_key
+from tests.e2e.driver import LATE_SHOT, MORNING, TRACE
+from tests.e2e.harness import ShotTrace
 
-from .common import STANDBY_WATTS, Trace, async_close_trace, pull_shot, set_power, stored_data
-from .conftest import ENTRY_ID
+from .common import (
+    STANDBY_WATTS,
+    Trace,
+    async_close_trace,
+    pass_time,
+    pull_shot,
+    set_power,
+    stored_data,
+)
+from .conftest import ENTRY_ID, POWER_ATTRIBUTES, POWER_SENSOR
 
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
@@ -130,6 +142,35 @@ async def test_detector_model_saved_and_restored(
     assert restore.call_args.args[1] == model
 
 
+@pytest.mark.freeze_time("2026-05-04 08:00:00+00:00")
+async def test_detector_model_saved_when_heat_up_ends_and_machine_goes_off(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Without a shot, the heater power its heat-up taught and the machine off reach the disk
+    (a crash then resumes with them, not with what the last shot's save held)."""
+
+    def on_disk() -> dict[str, Any]:
+        return dict(hass_storage.get(KEY, {}).get("data", {}).get("detector") or {})
+
+    await set_power(hass, freezer, STANDBY_WATTS, after=5)
+    # power-on: the heater at full power for a minute, then it holds the temperature
+    await set_power(hass, freezer, 1250.0, after=5)
+    await pass_time(hass, freezer, 60)
+    assert on_disk().get("heater_watts") is None
+    await set_power(hass, freezer, 3.0, after=0)
+    await pass_time(hass, freezer, 5)
+    assert on_disk()["heater_watts"] == pytest.approx(1250.0, abs=1.0)
+    assert on_disk()["machine_on"] is True
+    # switched off: 15 minutes below the standby threshold
+    await set_power(hass, freezer, STANDBY_WATTS, after=5)
+    await pass_time(hass, freezer, 16 * 60)
+    assert on_disk()["machine_on"] is False
+    assert hass_storage[KEY]["data"]["total_shots"] == 0
+
+
 @pytest.mark.usefixtures("power_sensor")
 @pytest.mark.parametrize(
     "model", [{"version": 999, "machine_on": True}, {"version": "1"}, ["not", "a", "model"]]
@@ -212,6 +253,84 @@ async def test_reload_between_every_pair_of_shots_loses_none(
 
 def _near(moment: float, starts: list[float], tolerance: float = 3.0) -> bool:
     return any(abs(moment - start) <= tolerance for start in starts)
+
+
+async def _play(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    origin: datetime,
+    samples: list[tuple[float, float]],
+) -> None:
+    """Report ``samples`` (seconds after ``origin``, watts), the 5 s tick running between them."""
+    for at, watts in samples:
+        when = origin + timedelta(seconds=at)
+        while dt_util.utcnow() + timedelta(seconds=5) < when:
+            freezer.tick(5)
+            async_fire_time_changed(hass)
+        freezer.move_to(when)
+        async_fire_time_changed(hass)
+        hass.states.async_set(POWER_SENSOR, str(watts), POWER_ATTRIBUTES)
+        await hass.async_block_till_done()
+
+
+@pytest.mark.parametrize("into_shot", [0.2, 0.5, 0.8])
+async def test_shot_soon_after_a_kill_mid_shot_is_counted(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    into_shot: float,
+) -> None:
+    """Hole 4 as the end-to-end run's kill_midshot plays it (tests/e2e/driver.py).
+
+    The compressed morning of the Silvia trace up to the middle of its second shot (the first
+    one counted), then Home Assistant is killed: what is on disk is what the first shot's save
+    wrote. Back 10 s later while the shot goes on, then a shot pulled 20 s after the restart:
+    it is counted, as it is by a detector that ran on.
+    """
+    morning = ShotTrace.cut(TRACE, **MORNING)  # type: ignore[arg-type]
+    late = ShotTrace.cut(TRACE, **LATE_SHOT)  # type: ignore[arg-type]
+    origin = dt_util.utcnow()
+    freezer.move_to(origin - timedelta(seconds=1))
+    hass.states.async_set(POWER_SENSOR, "unavailable", POWER_ATTRIBUTES)
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    events: list[Event] = []
+    hass.bus.async_listen(EVENT_SHOT, events.append)
+
+    _, (second_start, second_end) = morning.shots[:2]
+    kill = second_start + 8.0 + into_shot * (second_end - second_start - 16.0)
+    await _play(hass, freezer, origin, [s for s in morning.samples if s[0] < kill])
+    assert [event.data["total_shots"] for event in events] == [1]
+    # SIGKILL: nothing more is written; the file keeps what the first shot's save wrote.
+    on_disk = copy.deepcopy(hass_storage[KEY])
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+    hass_storage[KEY] = on_disk
+    hass.states.async_remove(POWER_SENSOR)  # a state posted through the API is not restored
+    freezer.move_to(origin + timedelta(seconds=kill + 10.0))
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    # The plug reports again: the rest of the second shot, as it happens.
+    back = kill + 10.0
+    held = [w for at, w in morning.samples if at < kill][-1]
+    await _play(hass, freezer, origin, [(back, held)])
+    assert hass.states.get(TOTAL).state == "1"
+    await _play(
+        hass, freezer, origin, [s for s in morning.samples if back < s[0] <= second_end + 3]
+    )
+    # The driver waits up to 18 s for the tail's event, then plays the late shot.
+    late_origin = origin + timedelta(seconds=second_end + 3.0 + 18.0)
+    await _play(hass, freezer, late_origin, late.samples)
+    await async_close_trace(hass, freezer)
+
+    [(late_start, _)] = late.shots
+    expected = (late_origin + timedelta(seconds=late_start)).timestamp()
+    starts = [dt_util.parse_datetime(event.data["start"]).timestamp() for event in events]  # type: ignore[union-attr]
+    assert _near(expected, starts, 1.5), (expected, starts)
+    # nothing doubled: the first shot, at most the tail of the second, the late one
+    assert [event.data["total_shots"] for event in events] == list(range(1, len(events) + 1))
+    assert len(events) <= 3
 
 
 # ------------------------------------------------------------------ the clock set back

@@ -9,9 +9,10 @@ the repair issue of a vanished sensor) is reached through the callbacks of ``Sho
 Announced means on disk: a counted shot is saved first; only once the write has completed is
 ``espresso_care_shot`` fired and are the entities told (they are held meanwhile), so a crash
 right after the event cannot lose the shot. The detector's learned model is saved with the
-counters and restored at set-up, so a reload or restart resumes with what it learned. Its
-timeline never runs backwards: with the clock set back, readings continue just after the last
-one instead of being dropped.
+counters (at every shot, when the machine is switched off or its heat-up ends, at unload and
+when Home Assistant stops) and restored at set-up, so a reload or restart, even a crash,
+resumes with what it learned. Its timeline never runs backwards: with the clock set back,
+readings continue just after the last one instead of being dropped.
 """
 
 from __future__ import annotations
@@ -474,6 +475,10 @@ class ShotCounter:
             self.recent_events.append(describe_event(event))
             if isinstance(event, StateChanged):
                 self.machine_state = event.state
+                if event.state is MachineState.OFF or event.previous is MachineState.HEATING:
+                    # switched off, or its heat-up over (the heater's power learned): what
+                    # the detector knows now is what a restart should resume with
+                    self._hooks.schedule_save()
             elif isinstance(event, ShotFinished):
                 self._count_shot(event)
                 changed = True

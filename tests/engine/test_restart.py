@@ -50,6 +50,7 @@ def test_model_is_json_and_round_trips() -> None:
 
 def test_cold_detector_exports_an_empty_model() -> None:
     model = detector().export_model()
+    levels = model.pop("levels")
     assert model == {
         "version": MODEL_VERSION,
         "machine_on": False,
@@ -59,7 +60,38 @@ def test_cold_detector_exports_an_empty_model() -> None:
         "heater_step_watts": None,
         "heater_levels": False,
     }
-    assert detector().restore_model(model)
+    assert not any(levels.pop("step_bins"))
+    assert not any(levels.pop("level_bins"))
+    assert levels == {
+        "step_new": 0,
+        "step_every": 16,
+        "step": 0.0,
+        "step_ok": True,
+        "step_seen_s": 0.0,
+        "step_share": 0.0,
+        "step_half": 0.0,
+        "explains": False,
+        "share": 0.0,
+        "seen_s": 0.0,
+    }
+    assert detector().restore_model({**model, "levels": levels | _empty_bins()})
+
+
+def _empty_bins() -> dict[str, list[int]]:
+    bins = detector().export_model()["levels"]["step_bins"]
+    return {"step_bins": [0] * len(bins), "level_bins": [0] * len(bins)}
+
+
+def test_model_of_an_earlier_version_still_restores() -> None:
+    # saved before the model carried the levels' judgement: the confirmed step and whether
+    # levels explained the readings
+    det = detector()
+    assert det.restore_model(
+        {**_good(), "heater_step_watts": 137.0, "heater_levels": True, "pump_runs": 3}
+    )
+    model = det.export_model()
+    assert (model["heater_step_watts"], model["heater_levels"]) == (137.0, True)
+    assert det.state is MachineState.READY
 
 
 def _good() -> dict[str, Any]:
@@ -96,6 +128,104 @@ def test_restore_rejects_a_bad_model(change: dict[str, Any]) -> None:
     assert not det.restore_model({**_good(), **change})
     assert det.export_model() == before
     assert det.state is MachineState.OFF
+
+
+def _judged() -> dict[str, Any]:
+    """The levels part of a model whose step and judgement were learned."""
+    levels: dict[str, Any] = detector().export_model()["levels"]
+    bins = [0] * len(levels["step_bins"])
+    bins[38] = 40
+    return levels | {
+        "step_bins": bins,
+        "level_bins": bins,
+        "step": 137.0,
+        "step_seen_s": 45.0,
+        "step_share": 0.9,
+        "explains": True,
+        "share": 0.95,
+        "seen_s": 200.0,
+    }
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"step": -1.0},
+        {"step": 10.0},
+        {"step": 5000.0},
+        {"step": math.nan},
+        {"step": "137"},
+        {"step": None},
+        {"step_ok": 1},
+        {"explains": None},
+        {"step_seen_s": -1.0},
+        {"step_seen_s": 1e9},
+        {"seen_s": math.inf},
+        {"step_share": 1.5},
+        {"share": -0.1},
+        {"step_half": True},
+        {"step_new": 2.5},
+        {"step_new": -1},
+        {"step_every": 0},
+        {"step_every": 10**9},
+        {"step_bins": [1, 2, 3]},
+        {"level_bins": "bins"},
+        {"step_bins": [-1] * 171},
+        {"level_bins": [True] * 171},
+        {"step_bins": None},
+    ],
+)
+def test_restore_rejects_bad_levels(change: dict[str, Any]) -> None:
+    det = detector()
+    before = det.export_model()
+    assert det.restore_model({**_good(), "levels": _judged()})  # the good one restores
+    det = detector()
+    assert not det.restore_model({**_good(), "levels": {**_judged(), **change}})
+    assert det.export_model() == before
+    assert det.state is MachineState.OFF
+
+
+@pytest.mark.parametrize("levels", [[], "levels", 3])
+def test_restore_rejects_levels_that_are_no_mapping(levels: Any) -> None:
+    det = detector()
+    assert not det.restore_model({**_good(), "levels": levels})
+    assert det.state is MachineState.OFF
+
+
+def test_levels_resume_as_they_were() -> None:
+    det = detector()
+    assert det.restore_model({**_good(), "levels": _judged()})
+    assert det.export_model()["levels"] == _judged()
+    assert det.snapshot()["heater_step_watts"] == 137.0
+
+
+def _judgement(det: ShotDetector) -> tuple[object, object]:
+    snapshot = det.snapshot()
+    return snapshot["heater_step_watts"], snapshot["heater_levels"]
+
+
+@pytest.mark.parametrize("name", ["silvia_pid__shelly_gen2__s1014", "hx_vibe__shelly_gen2__s1028"])
+def test_restored_levels_judge_the_readings_as_the_running_detector(name: str) -> None:
+    """Restored at every restart moment of a trace, the heater step it uses (confirmed or not
+    yet) and whether it reads the readings on heater levels follow the running detector's,
+    reading by reading, until the next restart moment."""
+    trace = load_trace(FIXTURES / f"{name}.csv")
+    samples = trace.samples()
+    points = restart_points(trace.shots)
+    running = ShotDetector(settings_for(trace.machine_type))
+    restored: ShotDetector | None = None
+    compared = 0
+    for ts, watts in samples:
+        if points and ts >= points[0]:
+            points.pop(0)
+            restored = ShotDetector(settings_for(trace.machine_type))
+            assert restored.restore_model(json.loads(json.dumps(running.export_model())))
+        running.feed(ts, watts)
+        if restored is not None:
+            restored.feed(ts, watts)
+            assert _judgement(restored) == _judgement(running), ts
+            compared += 1
+    assert compared > 1000
 
 
 @pytest.mark.parametrize("data", [None, [], "model", 3, {}, {"version": MODEL_VERSION}])

@@ -269,6 +269,7 @@ class ShotDetector:
             "heater_watts": round(self._full, 1) or None,
             "heater_step_watts": round(self._levels.confirmed_step, 1) or None,
             "heater_levels": self._levels.explains,
+            "levels": self._levels.export(),
         }
 
     def restore_model(self, data: Mapping[str, Any]) -> bool:
@@ -280,13 +281,22 @@ class ShotDetector:
         model = _valid_model(data)
         if model is None:
             return False
+        levels = model["levels"]
+        if levels is not None and not self._levels.fits(levels):
+            return False
         pump = model["pump_watts"]
         if pump is not None and not self._tracker.restore(pump, model["pump_runs"]):
             return False
         full = model["heater_watts"]
         if full is not None:
             self._set_full(full)
-        self._levels.restore(model["heater_step_watts"], model["heater_levels"])
+        if levels is not None:
+            # how the readings were classified, as it was
+            self._levels.resume(levels)
+        else:
+            # a model saved before it carried that: its confirmed step, and whether levels
+            # explained the readings
+            self._levels.restore(model["heater_step_watts"], model["heater_levels"])
         if model["machine_on"] and self._state is MachineState.OFF:
             # the machine was on a moment ago: its next readings are no power-on heat-up
             self._state = MachineState.READY
@@ -884,7 +894,15 @@ def _valid_model(data: object) -> dict[str, Any] | None:
     runs = data.get("pump_runs", 0)
     if isinstance(runs, bool) or not isinstance(runs, int) or not 0 <= runs <= _MODEL_RUNS_MAX:
         return None
-    model: dict[str, Any] = {"machine_on": machine_on, "pump_runs": runs, "heater_levels": levels}
+    judged = data.get("levels")
+    if judged is not None and not isinstance(judged, Mapping):
+        return None
+    model: dict[str, Any] = {
+        "machine_on": machine_on,
+        "pump_runs": runs,
+        "heater_levels": levels,
+        "levels": judged,
+    }
     for name, high in (
         ("pump_watts", _MODEL_PUMP_MAX),
         ("heater_watts", _MODEL_WATTS_MAX),

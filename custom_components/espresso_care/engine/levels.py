@@ -22,6 +22,8 @@ import math
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from .profiles import DetectorSettings
 
 _INF = math.inf
@@ -74,6 +76,9 @@ _HALF_STEP_PUMPS = 1.5
 _HALF_MIN_SECONDS = 10.0
 _SHARE_ENTER = 0.9
 _SHARE_LEAVE = 0.75
+# seconds of judged readings beyond which the moving averages no longer depend on them (the
+# weight of a reading is then _SHARE_WEIGHT per second), far above _LATTICE_MIN_SECONDS
+_SEEN_MAX_SECONDS = 1.0 / _SHARE_WEIGHT
 
 
 class HeaterLevels:
@@ -175,6 +180,76 @@ class HeaterLevels:
             self.explains = True
             self._share = 1.0
             self._seen = 1.0 / _SHARE_WEIGHT
+
+    def export(self) -> dict[str, float | bool | list[int]]:
+        """Return the step in use and both judgements of the readings, JSON-serialisable.
+
+        Everything that decides a classification: the histograms the step is learned from,
+        the step (even one not confirmed yet: the readings are classified with it already),
+        whether it is in use, how long and how well readings of several steps sat on it, and
+        how well the levels explain the readings.
+        ``resume`` sets them back, so that a restarted detector classifies as this one did.
+        Seconds are capped where the moving averages stop depending on them.
+        """
+        return {
+            "step_bins": list(self._step_bins),
+            "level_bins": list(self._level_bins),
+            "step_new": self._step_new,
+            "step_every": self._step_every,
+            "step": round(self._q, 2),
+            "step_ok": self._q_ok,
+            "step_seen_s": round(min(self._lat_seen, _SEEN_MAX_SECONDS), 1),
+            "step_share": round(self._lat_share, 4),
+            "step_half": round(self._lat_half, 4),
+            "explains": self.explains,
+            "share": round(self._share, 4),
+            "seen_s": round(min(self._seen, _SEEN_MAX_SECONDS), 1),
+        }
+
+    def fits(self, data: Mapping[str, object]) -> bool:
+        """Whether ``data`` is what ``export`` returns, plausible for these settings."""
+        return self._valid(data) is not None
+
+    def resume(self, data: Mapping[str, object]) -> bool:
+        """Set back what ``export`` returned (a restart); False (nothing changed) unless it fits."""
+        valid = self._valid(data)
+        if valid is None:
+            return False
+        step_bins, level_bins, step_new, step_every, state = valid
+        step, step_ok, step_seen, step_share, step_half, explains, share, seen = state
+        self._step_bins = step_bins
+        self._level_bins = level_bins
+        self._step_new = step_new
+        self._step_every = step_every
+        self._q = step
+        self._q_ok = step_ok
+        self._lat_seen = step_seen
+        self._lat_share = step_share
+        self._lat_half = step_half
+        self.explains = explains
+        self._share = share
+        self._seen = seen
+        self._cache.clear()
+        return True
+
+    def _valid(
+        self, data: Mapping[str, object]
+    ) -> tuple[list[int], list[int], int, int, _Judgement] | None:
+        """Return what ``resume`` sets, when ``data`` is a plausible export for these settings."""
+        state = _valid_export(data, self._step_lo, self._settings.heater_step_max_watts)
+        step_bins = _bins(data.get("step_bins"), self._nbins)
+        level_bins = _bins(data.get("level_bins"), self._nbins)
+        step_new = _whole(data.get("step_new"), 0, _STEP_RECOMPUTE_MAX)
+        step_every = _whole(data.get("step_every"), _STEP_RECOMPUTE_EVERY, _STEP_RECOMPUTE_MAX)
+        if (
+            state is None
+            or step_bins is None
+            or level_bins is None
+            or step_new is None
+            or step_every is None
+        ):
+            return None
+        return step_bins, level_bins, step_new, step_every, state
 
     def set_full(self, full: float) -> None:
         """Use ``full`` as the full heater power (learned by the detector)."""
@@ -446,3 +521,61 @@ class HeaterLevels:
             self._heater_above = self._pump_ranges[0][1] + self._settings.level_tolerance_watts
             self.run_ranges = -1
             self._cache.clear()
+
+
+def _share(value: object) -> float | None:
+    """``value`` as a share in [0, 1] (a real number), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if 0.0 <= number <= 1.0 else None
+
+
+def _seconds(value: object) -> float | None:
+    """``value`` as seconds in [0, _SEEN_MAX_SECONDS] (a real number), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if 0.0 <= number <= _SEEN_MAX_SECONDS else None
+
+
+type _Judgement = tuple[float, bool, float, float, float, bool, float, float]
+"""step, step_ok, step_seen_s, step_share, step_half, explains, share, seen_s"""
+_BIN_MAX = 1 << 31
+"""Largest plausible count of a histogram bin (they are halved above 100,000)."""
+
+
+def _whole(value: object, low: int, high: int) -> int | None:
+    """``value`` when it is an int (not a bool) within ``[low, high]``, else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
+        return value
+    return None
+
+
+def _bins(value: object, length: int) -> list[int] | None:
+    """``value`` as a histogram of ``length`` bins (counts), else None."""
+    if not isinstance(value, list) or len(value) != length:
+        return None
+    counts = [_whole(count, 0, _BIN_MAX) for count in value]
+    return None if None in counts else [count for count in counts if count is not None]
+
+
+def _valid_export(data: Mapping[str, object], step_lo: float, step_hi: float) -> _Judgement | None:
+    """Return the judgement ``HeaterLevels.export`` wrote, when all of it is plausible."""
+    step = data.get("step")
+    if isinstance(step, bool) or not isinstance(step, int | float):
+        return None
+    step = float(step)
+    if step != 0.0 and not step_lo <= step <= step_hi:
+        return None
+    step_ok, explains = data.get("step_ok"), data.get("explains")
+    if not isinstance(step_ok, bool) or not isinstance(explains, bool):
+        return None
+    step_seen, seen = _seconds(data.get("step_seen_s")), _seconds(data.get("seen_s"))
+    step_share, step_half = _share(data.get("step_share")), _share(data.get("step_half"))
+    share = _share(data.get("share"))
+    if step_seen is None or seen is None or step_share is None or step_half is None:
+        return None
+    if share is None:
+        return None
+    return step, step_ok, step_seen, step_share, step_half, explains, share, seen
