@@ -1458,6 +1458,64 @@ async def test_restart_with_input_boolean_loading_after_us(
     assert [event.data["reason"] for event in aborted] == ["restart"]
 
 
+async def _set_up_abort_automation(hass: HomeAssistant) -> None:
+    """An automation that tells of every backflush abort (a user's "tell me" automation)."""
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": {
+                "triggers": [{"trigger": "event", "event_type": EVENT_BACKFLUSH_ABORTED}],
+                "actions": [
+                    {
+                        "event": "abort_seen",
+                        "event_data": {"reason": "{{ trigger.event.data.reason }}"},
+                    }
+                ],
+            }
+        },
+    )
+
+
+@pytest.mark.usefixtures("power_sensor")
+@pytest.mark.parametrize("automation_first", [True, False])
+async def test_restart_abort_reaches_automations_set_up_before_or_after_us(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    automation_first: bool,
+) -> None:
+    """The restart's abort reaches an automation, whichever of the two was set up first.
+
+    Automations set up during start-up attach their triggers when Home Assistant has started
+    (a listener of ``homeassistant_started``, as ours is): fired from within that event, the
+    abort would reach only those whose listener came first.
+    """
+    freezer.move_to(START)
+    hass.set_state(CoreState.not_running)
+    assert await async_setup_component(
+        hass, "input_boolean", {"input_boolean": {"pump_relay": {"initial": True}}}
+    )
+    hass_storage[KEY] = stored_data(
+        {"total_shots": 3, "backflush_run": {"state": "running", "started_at": START.timestamp()}}
+    )
+    seen = async_capture_events(hass, "abort_seen")
+    if automation_first:
+        await _set_up_abort_automation(hass)
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    if not automation_first:
+        await _set_up_abort_automation(hass)
+    await hass.async_block_till_done()
+    assert hass.states.get(RELAY).state == STATE_OFF
+    assert not seen
+    await hass.async_start()
+    await hass.async_block_till_done()
+    assert [event.data["reason"] for event in seen] == ["restart"]
+
+
 @pytest.mark.usefixtures("power_sensor")
 async def test_restart_off_retried_until_confirmed(
     hass: HomeAssistant,

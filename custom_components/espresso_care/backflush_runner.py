@@ -924,19 +924,35 @@ class BackflushRunner:
     def _async_fire_once_started(self, event_type: str, data: dict[str, Any]) -> None:
         """Fire an event now, or once Home Assistant has started (a restart's abort).
 
-        During start-up automations may not listen yet: fired then, the event would be lost
-        to them.
+        Automations set up during start-up attach their triggers in their own listeners of
+        ``homeassistant_started``: fired before, the event would be lost to them, and fired
+        from within our listener it would reach only those whose listener ran before ours.
+        So it is fired by a task that starts after that event was handed to every listener
+        (not eagerly: each automation's listener runs eagerly, attaching its triggers before
+        it first waits).
         """
         context = self._context
 
         @callback
-        def fire(_: HomeAssistant) -> None:
+        def fire() -> None:
             self.hass.bus.async_fire(event_type, data, context=context)
 
+        async def fire_after_the_listeners() -> None:
+            fire()
+
+        @callback
+        def started(_: HomeAssistant) -> None:
+            self.entry.async_create_task(
+                self.hass,
+                fire_after_the_listeners(),
+                f"{DOMAIN} fire {event_type} {self.entry.entry_id}",
+                eager_start=False,
+            )
+
         if self.hass.state is CoreState.running:
-            fire(self.hass)
+            fire()
         else:
-            self.entry.async_on_unload(async_at_started(self.hass, fire))
+            self.entry.async_on_unload(async_at_started(self.hass, started))
 
     async def _async_ended(self, command: Finished | Aborted) -> None:
         """Report an ending (the switch-off was sent just before); keep after a pending off."""
