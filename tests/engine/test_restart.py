@@ -283,5 +283,6 @@ def test_cold_detector_finds_most_shots_in_the_fixtures() -> None:
 def test_restarts_on_every_shared_trace(keep_model: bool) -> None:
     expected, found, _ = _restart_scores(SHARED, keep_model=keep_model)
     assert expected >= 100
-    # measured: restored 149 of 164 (+23 extra), cold 118 of 164 (+53); see make bench
-    assert found >= (0.85 if keep_model else 0.65) * expected
+    # measured: restored 169 of 171 (+3 extra), cold 153 of 171 (+20); see make bench (the
+    # restored one found 167 before the model carried how the heater levels judge readings)
+    assert found >= (0.98 if keep_model else 0.65) * expected
