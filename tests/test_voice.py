@@ -3,9 +3,11 @@ the built-in intents on our entities, the Assist LLM API, and installing the sen
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hassil import Group, Intents, ListReference
 from homeassistant.components import conversation
 from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
 from homeassistant.const import STATE_OFF, STATE_ON
@@ -14,23 +16,35 @@ from homeassistant.helpers import intent, llm
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+import yaml
 
 from custom_components.espresso_care.const import CONF_BACKFLUSH_SWITCH, DOMAIN
+from custom_components.espresso_care.engine.maintenance import TASKS
 from custom_components.espresso_care.intent import (
     INTENT_MARK_DONE,
     INTENT_SHOTS_SINCE,
     INTENT_START,
     INTENT_STATUS,
+    SLOT_MACHINE,
+    SLOT_TASK,
+    STARTABLE_TASKS,
     _async_texts,
 )
 from custom_components.espresso_care.language import plural_category
-from custom_components.espresso_care.sentences import LANGUAGES, SENTENCES_DIR, target_path
+from custom_components.espresso_care.sentences import (
+    LANGUAGES,
+    SENTENCES_DIR,
+    sync_sentences,
+    target_path,
+)
 
 from .common import SHORT_RULES
 from .conftest import ENTRY_ID, POWER_SENSOR
 from .test_maintenance import due, shots_since
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from homeassistant.core import HomeAssistant
 
 RELAY = "input_boolean.pump_relay"
@@ -415,3 +429,154 @@ async def test_sentences_off_by_default(
     hass.config_entries.async_update_entry(config_entry, options=options)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     assert not (Path(hass.config.config_dir) / "custom_sentences").exists()
+
+
+# --- the sentence files ----------------------------------------------------------------------
+
+OUR_INTENTS = {INTENT_SHOTS_SINCE, INTENT_STATUS, INTENT_START, INTENT_MARK_DONE}
+
+
+def _list_references(expression: Any) -> Iterator[ListReference]:
+    if isinstance(expression, ListReference):
+        yield expression
+    elif isinstance(expression, Group):
+        for item in expression.items:
+            yield from _list_references(item)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_sentence_file(language: str) -> None:
+    """Each file parses with hassil, has our four intents, and slots ``machine`` and ``task``
+    only, from our own lists: never the reserved ``{name}`` list Home Assistant fills with the
+    exposed entities' names (a sentence using it would never reach our handler)."""
+    data = yaml.safe_load((SENTENCES_DIR / f"{language}.yaml").read_text(encoding="utf-8"))
+    assert data["language"] == language
+    intents = Intents.from_dict(data)
+    assert set(intents.intents) == OUR_INTENTS
+    for intent_type, intent_sentences in intents.intents.items():
+        for intent_data in intent_sentences.data:
+            for sentence in intent_data.sentences:
+                for reference in _list_references(sentence.expression):
+                    assert reference.list_name != "name", sentence.text
+                    assert reference.slot_name in {SLOT_MACHINE, SLOT_TASK}, sentence.text
+                    assert reference.list_name in intents.slot_lists, sentence.text
+                    if reference.slot_name == SLOT_TASK:
+                        assert intent_type != INTENT_STATUS
+    # every task can be named; only a backflush or a clean can be started
+    lists = data["lists"]
+    assert {value["out"] for value in lists["espresso_care_task"]["values"]} == set(map(str, TASKS))
+    assert {value["out"] for value in lists["espresso_care_start_task"]["values"]} == set(
+        map(str, STARTABLE_TASKS)
+    )
+    assert lists["espresso_care_machine"] == {"wildcard": True}
+
+
+README = Path(__file__).parent.parent / "README.md"
+README_LANGUAGES = {
+    "English": "en",
+    "Deutsch": "de",
+    "Nederlands": "nl",
+    "Italiano": "it",
+    "Français": "fr",
+    "Español": "es",
+}
+
+
+def readme_examples() -> list[tuple[str, str, set[str]]]:
+    """The README's example sentences: (language, sentence, the intents it may mean)."""
+    examples: list[tuple[str, str, set[str]]] = []
+    for line in README.read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 3 or cells[0] not in README_LANGUAGES:
+            continue
+        language, questions, commands = cells
+        for text, meant in (
+            (questions, {INTENT_SHOTS_SINCE, INTENT_STATUS}),
+            (commands, {INTENT_START, INTENT_MARK_DONE}),
+        ):
+            examples += [(README_LANGUAGES[language], s.strip(), meant) for s in text.split("·")]
+    return examples
+
+
+def test_readme_has_examples_in_every_language() -> None:
+    """The README shows a question and a command in each of the six languages."""
+    found = readme_examples()
+    for language in LANGUAGES:
+        assert {INTENT_SHOTS_SINCE, INTENT_STATUS} & {
+            i for lang, _, meant in found if lang == language for i in meant
+        }
+    assert len(found) >= 2 * len(LANGUAGES)
+
+
+@pytest.mark.freeze_time(T0)
+@pytest.mark.usefixtures("assist")
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_readme_examples_are_understood(hass: HomeAssistant, language: str) -> None:
+    """Every example sentence of the README reaches one of our intents, and is answered."""
+    examples = [(text, meant) for lang, text, meant in readme_examples() if lang == language]
+    assert examples
+    for text, meant in examples:
+        response = await ask(hass, text, language)
+        assert response.response_type is not intent.IntentResponseType.ERROR, text
+        assert response.intent is not None, text
+        assert response.intent.intent_type in meant, text
+        assert speech(response), text
+
+
+async def test_sentences_go_with_the_last_machine_wanting_them(
+    hass: HomeAssistant, config_entry: MockConfigEntry, power_sensor: str
+) -> None:
+    """Removing a machine keeps the sentences while another wants them; the last one takes
+    them away."""
+    config_dir = Path(hass.config.config_dir)
+    hass.states.async_set(
+        "sensor.office_plug_power", "1.0", hass.states.get(power_sensor).attributes
+    )
+    office = MockConfigEntry(
+        domain=DOMAIN,
+        title="Office",
+        options={
+            **config_entry.options,
+            "name": "Office",
+            "power_sensor": "sensor.office_plug_power",
+        },
+    )
+    for entry in (config_entry, office):
+        entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert all(target_path(config_dir, language).is_file() for language in LANGUAGES)
+
+    assert await hass.config_entries.async_remove(office.entry_id)
+    await hass.async_block_till_done()
+    assert all(target_path(config_dir, language).is_file() for language in LANGUAGES)
+
+    assert await hass.config_entries.async_remove(ENTRY_ID)
+    await hass.async_block_till_done()
+    assert not any(target_path(config_dir, language).exists() for language in LANGUAGES)
+
+
+def test_sync_upgrades_adopts_and_leaves_alone(tmp_path: Path) -> None:
+    """An older copy we wrote is replaced by the shipped one; a file identical to ours that
+    was there is adopted (and removed when off); a different one is never touched."""
+    shipped = {lang: (SENTENCES_DIR / f"{lang}.yaml").read_bytes() for lang in LANGUAGES}
+    old = b"# Espresso Care sentences of an older release\n"
+    target_path(tmp_path, "en").parent.mkdir(parents=True)
+    target_path(tmp_path, "en").write_bytes(old)
+    target_path(tmp_path, "de").parent.mkdir(parents=True)
+    target_path(tmp_path, "de").write_bytes(shipped["de"])
+    target_path(tmp_path, "nl").parent.mkdir(parents=True)
+    target_path(tmp_path, "nl").write_bytes(b"# mine\n")
+    written = {"en": hashlib.sha256(old).hexdigest()}
+
+    owned, changed = sync_sentences(tmp_path, True, written)
+    assert sorted(changed) == sorted(set(LANGUAGES) - {"de", "nl"})
+    assert set(owned) == set(LANGUAGES) - {"nl"}
+    for language in set(LANGUAGES) - {"nl"}:
+        assert target_path(tmp_path, language).read_bytes() == shipped[language]
+    assert target_path(tmp_path, "nl").read_bytes() == b"# mine\n"
+
+    owned, changed = sync_sentences(tmp_path, False, owned)
+    assert owned == {}
+    assert sorted(changed) == sorted(set(LANGUAGES) - {"nl"})
+    assert [lang for lang in LANGUAGES if target_path(tmp_path, lang).exists()] == ["nl"]
