@@ -28,12 +28,13 @@ from custom_components.espresso_care.compat import async_get_entry_device
 from custom_components.espresso_care.const import CONF_BACKFLUSH_SWITCH, DOMAIN
 
 from .conftest import ENTRY_ID, PLUG_SWITCH
-from .test_maintenance import due
+from .test_maintenance import capture, due
 
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant, ServiceCall
 
+BACKFLUSH_SWITCH = "switch.espresso_machine_backflush"
 REPO_COPY = (
     Path(__file__).parent.parent / "blueprints" / "automation" / DOMAIN / BLUEPRINT_SOURCE.name
 )
@@ -251,6 +252,16 @@ async def test_snooze_button(
     assert sent(notifications)[-1]["title"] == "Backflush due"
 
 
+def plug_relay(hass: HomeAssistant) -> None:
+    """The plug's switch turns on and off as the routine asks (a real switch would)."""
+
+    async def turn(call: ServiceCall) -> None:
+        hass.states.async_set(PLUG_SWITCH, STATE_ON if call.service == "turn_on" else STATE_OFF)
+
+    for service in ("turn_on", "turn_off"):
+        hass.services.async_register("switch", service, turn)
+
+
 @pytest.mark.freeze_time(T0)
 @pytest.mark.usefixtures("init_integration")
 async def test_start_button_starts_the_routine(
@@ -258,14 +269,58 @@ async def test_start_button_starts_the_routine(
     phone: str,
     notifications: list[ServiceCall],
 ) -> None:
-    """Start backflush calls espresso_care.start_backflush for the due task."""
-    started = async_mock_service(hass, DOMAIN, "start_backflush")
+    """Start backflush starts the due task's routine and clears the notification."""
+    plug_relay(hass)
+    started = capture(hass, "espresso_care_backflush_started")
     await automation(hass, phone)
     await fall_due(hass)
     await press(hass, sent(notifications)[0]["data"]["actions"][0]["action"])
-    assert [dict(call.data) for call in started] == [
-        {"config_entry_id": ENTRY_ID, "task": "backflush"}
-    ]
+    assert [event.data["program"]["task"] for event in started] == ["backflush"]
+    assert hass.states.get(BACKFLUSH_SWITCH).state == STATE_ON
+    assert hass.states.get(PLUG_SWITCH).state == STATE_ON
+    assert len(notifications) == 2
+    assert sent(notifications)[-1]["message"] == "clear_notification"
+
+
+@pytest.mark.freeze_time(T0)
+@pytest.mark.usefixtures("init_integration")
+async def test_start_refused_tells_the_phone(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    phone: str,
+    notifications: list[ServiceCall],
+) -> None:
+    """With arming required and not armed, Start backflush starts nothing: the phone is told
+    so, with the same buttons, which start the routine once the machine is armed."""
+    plug_relay(hass)
+    hass.config_entries.async_update_entry(
+        config_entry, options={**config_entry.options, "require_arming": True}
+    )
+    await hass.config_entries.async_reload(ENTRY_ID)
+    await hass.async_block_till_done()
+    await automation(hass, phone)
+    await fall_due(hass)
+    first = sent(notifications)[0]
+    start = first["data"]["actions"][0]["action"]
+    await press(hass, start)
+    assert hass.states.get(BACKFLUSH_SWITCH).state == STATE_OFF
+    assert hass.states.get(PLUG_SWITCH).state == STATE_OFF
+    assert len(notifications) == 2
+    again = sent(notifications)[1]
+    assert again["title"] == "Backflush not started"
+    assert again["message"] == (
+        'The backflush of Espresso machine did not start (with "Require arming" on, press Arm '
+        "backflush first). Try again, or mark it done."
+    )
+    assert again["data"] == first["data"]  # same tag: it replaces the first; same buttons
+
+    await hass.services.async_call(
+        "button", "press", {"entity_id": "button.espresso_machine_arm_backflush"}, blocking=True
+    )
+    await press(hass, start)
+    assert hass.states.get(BACKFLUSH_SWITCH).state == STATE_ON
+    assert len(notifications) == 3
+    assert sent(notifications)[-1]["message"] == "clear_notification"
 
 
 @pytest.mark.freeze_time(T0)
@@ -348,3 +403,64 @@ async def test_other_tasks_and_machines_ignored(
     assert data["message"] == "Time to descale Espresso machine."
     # No start button for a descale.
     assert [button["title"] for button in data["data"]["actions"]] == ["Mark done", "Snooze 1 day"]
+
+
+async def test_no_start_button_without_a_switch(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    power_sensor: str,
+    phone: str,
+    notifications: list[ServiceCall],
+) -> None:
+    """A machine without a backflush switch gets Mark done and Snooze only."""
+    options = {**config_entry.options}
+    del options[CONF_BACKFLUSH_SWITCH]
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(config_entry, options=options)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    await automation(hass, phone)
+    await fall_due(hass)
+    data = sent(notifications)[0]
+    assert data["title"] == "Backflush due"
+    assert [button["title"] for button in data["data"]["actions"]] == ["Mark done", "Snooze 1 day"]
+
+
+@pytest.mark.freeze_time("2026-05-05 02:00:00+00:00")  # 19:00 local
+@pytest.mark.usefixtures("init_integration")
+async def test_reminder_waits_for_the_quiet_hours_to_end(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    phone: str,
+    notifications: list[ServiceCall],
+) -> None:
+    """A reminder falling into the quiet hours is sent when they end."""
+    await automation(hass, phone, quiet_start="22:00:00", quiet_end="07:30:00", reminder_hours=4)
+    await fall_due(hass)
+    assert len(notifications) == 1
+    await tick(hass, freezer, timedelta(hours=4, seconds=1))  # 23:00: quiet
+    assert len(notifications) == 1
+    await tick(hass, freezer, timedelta(hours=8))  # 07:00: still quiet
+    assert len(notifications) == 1
+    await tick(hass, freezer, timedelta(minutes=31))  # 07:31
+    assert len(notifications) == 2
+    assert sent(notifications)[1] == sent(notifications)[0]
+
+
+@pytest.mark.freeze_time("2026-05-05 06:00:00+00:00")  # 23:00 local
+@pytest.mark.usefixtures("init_integration")
+async def test_done_during_the_quiet_hours_sends_nothing(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    phone: str,
+    notifications: list[ServiceCall],
+) -> None:
+    """A task that falls due and is done within the quiet hours is never notified."""
+    await automation(hass, phone, quiet_start="22:00:00", quiet_end="07:30:00")
+    await fall_due(hass)
+    await hass.services.async_call(
+        DOMAIN, "mark_done", {"config_entry_id": ENTRY_ID, "task": "backflush"}, blocking=True
+    )
+    await settle(hass)
+    await tick(hass, freezer, timedelta(hours=9))
+    assert notifications == []
