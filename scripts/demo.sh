@@ -42,6 +42,9 @@ mkdir -p "$config/custom_components" "$config/.storage"
 ln -sfn ../../../custom_components/espresso_care "$config/custom_components/espresso_care"
 ln -sfn ../../custom_components/espresso_sim "$config/custom_components/espresso_sim"
 [ -f "$config/automations.yaml" ] || echo "[]" > "$config/automations.yaml"
+# Espresso Care copies its notification blueprint here at start unless a file of that name
+# exists (a user's edits stay): the demo's copy is generated, so it follows the working tree.
+rm -f "$config/blueprints/automation/espresso_care/maintenance_due.yaml"
 touch "$config/scripts.yaml" "$config/scenes.yaml"
 if [ ! -f "$config/.storage/onboarding" ]; then
     # Leave only the "create user" step of onboarding; scripts/demo_provision.py does it through
