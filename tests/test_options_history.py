@@ -14,7 +14,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from custom_components.espresso_care import options_history
 from custom_components.espresso_care.store import storage_key
 
-from .conftest import POWER_SENSOR
+from .conftest import POWER_ATTRIBUTES, POWER_SENSOR
+from .engine.test_calibration import shots_every_hour
 from .test_history import record_states, setup_entry, trace_rows
 
 if TYPE_CHECKING:
@@ -226,6 +227,53 @@ async def test_history_shots_since_a_later_date(
     await hass.async_block_till_done()
     # only the shots of the trace's second day
     assert hass.states.get(TOTAL_SHOTS).state == str(days.count(later))
+
+
+async def test_slow_plug_note_in_the_language(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+) -> None:
+    """A plug polled every 10 s: the note after the summary, both in Home Assistant's language
+    (here French); the action's answer gives the note's key and figures."""
+    samples = shots_every_hour([25.0, 30.0, 28.0], dt=10.0)
+    start = dt_util.utcnow().timestamp() - 2 * 86400 - samples[0][0]
+    # a real plug's readings vary a little: each is recorded (the recorder skips repeats)
+    rows = [
+        (ts + start, f"{watts + 0.1 * (i % 2):g}", POWER_ATTRIBUTES)
+        for i, (ts, watts) in enumerate(samples)
+        if watts is not None
+    ]
+    await record_states(hass, freezer, rows)
+    freezer.move_to(dt_util.utc_from_timestamp(rows[-1][0]) + timedelta(hours=1))
+    await setup_entry(hass, config_entry)
+    hass.config.language = "fr"
+    result = await run_analysis(hass, config_entry.entry_id, days=3)
+    placeholders = result["description_placeholders"]
+    assert placeholders["summary"] == (
+        "Aucun café trouvé avec les réglages actuels; la prise envoie à intervalle fixe, toutes "
+        "les 10 s (médiane)."
+    )
+    assert placeholders["warnings"] == (
+        " La prise envoie une mesure au plus toutes les 10 s environ : la durée d'un café n'est "
+        "connue qu'à 10 s près (et une purge peut passer entre deux mesures) ; une prise qui "
+        "mesure chaque seconde ou à chaque changement mesure bien les cafés."
+    )
+    response = await hass.services.async_call(
+        "espresso_care",
+        "analyze_history",
+        {"config_entry_id": config_entry.entry_id, "days": 3},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    assert response["warnings"]["plug_too_slow"].startswith("The plug reports at most about")
+    assert response["warning_placeholders"] == {"plug_too_slow": {"seconds": "10"}}
+    assert response["summary_parts"] == [
+        {"key": "no_shots", "placeholders": {}},
+        {"key": "plug_fixed_interval", "placeholders": {"seconds": "10"}},
+    ]
 
 
 async def test_shots_counted_live_are_not_added(
