@@ -263,6 +263,48 @@ async def test_status(hass: HomeAssistant) -> None:
 
 @pytest.mark.freeze_time(T0)
 @pytest.mark.usefixtures("assist")
+@pytest.mark.parametrize(
+    ("language", "question", "due_now", "snoozed", "status"),
+    [
+        (
+            "en",
+            "how many shots since the last backflush",
+            "3 shots since the last backflush; due now.",
+            "3 shots since the last backflush; due, but snoozed for 5 hours.",
+            "Nothing is due. Next: backflush, due, but snoozed for 5 hours; clean with "
+            "detergent, due in 2 shots or 30 days; descaling, due in 90 days.",
+        ),
+        (
+            "de",
+            "wie viele Bezüge seit der letzten Rückspülung",
+            "3 Bezüge seit der letzten Rückspülung; jetzt fällig.",
+            "3 Bezüge seit der letzten Rückspülung; fällig, aber zurückgestellt: wieder in 5 "
+            "Stunden.",
+            "Nichts ist fällig. Als Nächstes: Rückspülung, fällig, aber zurückgestellt: wieder "
+            "in 5 Stunden; Reinigung mit Reiniger, fällig in 2 Bezügen oder 30 Tagen; "
+            "Entkalkung, fällig in 90 Tagen.",
+        ),
+    ],
+)
+async def test_due_and_snoozed_answers(
+    hass: HomeAssistant, language: str, question: str, due_now: str, snoozed: str, status: str
+) -> None:
+    """A due task reads "due now"; snoozed while due, how long the snooze still runs."""
+    await adjust(hass, 3)
+    assert speech(await ask(hass, question, language)) == due_now
+    await hass.services.async_call(
+        DOMAIN,
+        "snooze",
+        {"config_entry_id": ENTRY_ID, "task": "backflush", "duration": {"hours": 5}},
+        blocking=True,
+    )
+    assert speech(await ask(hass, question, language)) == snoozed
+    status_question = {"en": "what maintenance is due", "de": "welche Wartung ist fällig"}
+    assert speech(await ask(hass, status_question[language], language)) == status
+
+
+@pytest.mark.freeze_time(T0)
+@pytest.mark.usefixtures("assist")
 async def test_start_honours_arming(hass: HomeAssistant, config_entry: MockConfigEntry) -> None:
     """With arming required the answer says how to arm; armed, the routine starts."""
     hass.config_entries.async_update_entry(
