@@ -259,11 +259,13 @@ def robustness_bench(root: Path | None = None) -> None:
 
 
 def restart_bench(root: Path | None = None) -> None:
-    """Print how many shots a restarted detector finds, with its exported model and cold.
+    """Print how many shots a restarted detector finds: warm, after a crash, and cold.
 
     At every moment between two consecutive labelled shots a new detector takes over (see
     ``traces.replay_with_restarts``); its shots up to the next restart are compared with those
-    of the detector that ran on. Information, not a target.
+    of the detector that ran on. *warm*: restored from the model of that moment (a reload, a
+    clean restart); *crash*: from the model the integration saved last; *cold*: none.
+    Information, not a target.
     """
     root = root or traces_dir()
     found_traces = find_traces(root) if root.is_dir() else []
@@ -271,26 +273,35 @@ def restart_bench(root: Path | None = None) -> None:
         return
     print()
     print("RESTART - the detector restarted between every two consecutive labelled shots")
-    header = f"{'folder':<20} {'restarts':>8} {'shots':>6} {'warm':>10} {'cold':>10}"
+    header = f"{'folder':<20} {'restarts':>8} {'shots':>6} {'warm':>10} {'crash':>10} {'cold':>10}"
     print(header)
     print("-" * len(header))
     totals: dict[str, list[int]] = {}
     for trace in found_traces:
         samples = trace.samples()
-        warm = replay_with_restarts(samples, trace.shots, trace.machine_type, keep_model=True)
-        cold = replay_with_restarts(samples, trace.shots, trace.machine_type, keep_model=False)
-        row = totals.setdefault(trace.path.parent.name, [0, 0, 0, 0, 0, 0])
+        kind = trace.machine_type
+        warm = replay_with_restarts(samples, trace.shots, kind, keep_model=True)
+        crash = replay_with_restarts(samples, trace.shots, kind, keep_model=True, saved_only=True)
+        cold = replay_with_restarts(samples, trace.shots, kind, keep_model=False)
+        row = totals.setdefault(trace.path.parent.name, [0] * 8)
         for i, value in enumerate(
-            (warm.restarts, warm.expected, warm.found, cold.found, warm.extra, cold.extra)
+            (
+                warm.restarts,
+                warm.expected,
+                warm.found,
+                warm.extra,
+                crash.found,
+                crash.extra,
+                cold.found,
+                cold.extra,
+            )
         ):
             row[i] += value
-    for folder, (restarts, expected, warm_found, cold_found, warm_extra, cold_extra) in sorted(
-        totals.items()
-    ):
-        print(
-            f"{folder:<20} {restarts:>8} {expected:>6} "
-            f"{f'{warm_found} +{warm_extra}':>10} {f'{cold_found} +{cold_extra}':>10}"
+    for folder, (restarts, expected, *found) in sorted(totals.items()):
+        columns = " ".join(
+            f"{f'{a} +{b}':>10}" for a, b in zip(found[::2], found[1::2], strict=True)
         )
+        print(f"{folder:<20} {restarts:>8} {expected:>6} {columns}")
     print("(shots: found by the uninterrupted detector after a restart moment; +n: extra ones)")
 
 

@@ -57,6 +57,7 @@ _units = importlib.import_module(f"{ENGINE_PACKAGE}.units")
 ShotDetector = _detector.ShotDetector
 BackflushDetected = _events.BackflushDetected
 ShotFinished = _events.ShotFinished
+saves_model = _events.saves_model
 MACHINE_TYPES: tuple[str, ...] = _profiles.MACHINE_TYPES
 settings_for = _profiles.settings_for
 to_watts = _units.to_watts
@@ -283,6 +284,7 @@ def replay_with_restarts(
     machine_type: str,
     *,
     keep_model: bool,
+    saved_only: bool = False,
     tick_every: float = 5.0,
 ) -> RestartResult:
     """Restart the detector between every pair of consecutive labelled shots.
@@ -292,36 +294,46 @@ def replay_with_restarts(
     is fed the value holding at that moment and then the samples up to the next restart
     moment. The shots it finds there are compared with the ones the uninterrupted detector
     found in the same window (matched as ``score`` does: overlapping, each at most once).
+    With ``saved_only`` the model is the one the integration saved last (after the last event
+    ``saves_model`` names): what a crash resumes with, where a reload or a clean restart saves
+    the model of the moment.
     """
     settings = settings_for(machine_type)
     points = restart_points(labelled)
     whole = ShotDetector(settings)
     whole_shots: list[Interval] = []
+    saved = whole.export_model()
     windows: list[list[Interval]] = [[] for _ in points]
     restarted: ShotDetector | None = None
     index = -1  # the restart window the samples are in
     held: float | None = None
     next_tick: float | None = None
 
+    def run_on(events: list[Any]) -> None:
+        nonlocal saved
+        _collect(events, whole_shots, [])
+        if saved_only and any(saves_model(event) for event in events):
+            saved = whole.export_model()
+
     def step(ts: float, watts: float | None, *, sample: bool) -> None:
         nonlocal index, restarted, held
         while index + 1 < len(points) and points[index + 1] <= ts:
             index += 1
             at = points[index]
-            _collect(whole.tick(at), whole_shots, [])
+            run_on(whole.tick(at))
             if restarted is not None:
                 _collect(restarted.tick(at + 3600.0), windows[index - 1], [])
             restarted = ShotDetector(settings)
             if keep_model:
-                restarted.restore_model(whole.export_model())
+                restarted.restore_model(saved if saved_only else whole.export_model())
             _collect(restarted.feed(at, held), windows[index], [])
         if sample:
-            _collect(whole.feed(ts, watts), whole_shots, [])
+            run_on(whole.feed(ts, watts))
             held = watts
             if restarted is not None:
                 _collect(restarted.feed(ts, watts), windows[index], [])
         else:
-            _collect(whole.tick(ts), whole_shots, [])
+            run_on(whole.tick(ts))
             if restarted is not None:
                 _collect(restarted.tick(ts), windows[index], [])
 
@@ -332,7 +344,7 @@ def replay_with_restarts(
             next_tick += tick_every
         step(ts, watts, sample=True)
     end = samples[-1][0] + 3600.0 if samples else 0.0
-    _collect(whole.tick(end), whole_shots, [])
+    run_on(whole.tick(end))
     if restarted is not None:
         _collect(restarted.tick(end), windows[index], [])
     expected = found = extra = 0

@@ -68,6 +68,7 @@ from .engine.events import (
     MachineState,
     ShotFinished,
     StateChanged,
+    saves_model,
 )
 from .engine.units import scaled_watts, unit_factor
 
@@ -475,9 +476,9 @@ class ShotCounter:
             self.recent_events.append(describe_event(event))
             if isinstance(event, StateChanged):
                 self.machine_state = event.state
-                if event.state is MachineState.OFF or event.previous is MachineState.HEATING:
-                    # switched off, or its heat-up over (the heater's power learned): what
-                    # the detector knows now is what a restart should resume with
+                if saves_model(event):
+                    # switched off, or its heat-up over: what the detector knows now is what
+                    # a restart should resume with (a shot is saved as it is counted)
                     self._hooks.schedule_save()
             elif isinstance(event, ShotFinished):
                 self._count_shot(event)

@@ -68,3 +68,17 @@ class BackflushDetected:
 
 
 type DetectorEvent = ShotStarted | ShotFinished | ShotDiscarded | StateChanged | BackflushDetected
+
+
+def saves_model(event: DetectorEvent) -> bool:
+    """Whether what the detector learned should be saved after ``event``.
+
+    After a shot (its pump stop taught the pump's draw, its readings the heater's levels),
+    when the machine was switched off, and when its heat-up ended (the heater's full power):
+    saved then, a crash resumes with what the detector knew (``ShotDetector.export_model``).
+    """
+    if isinstance(event, ShotFinished):
+        return True
+    return isinstance(event, StateChanged) and (
+        event.state is MachineState.OFF or event.previous is MachineState.HEATING
+    )
