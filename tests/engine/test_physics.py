@@ -149,3 +149,38 @@ def test_2s_pid_window_read_every_second() -> None:
     assert len(found) == len(pumps)
     for shot, pump in zip(found, pumps, strict=True):
         _assert_shot(shot, pump)
+
+
+@pytest.mark.parametrize("idle", [45.0, 58.0, 65.0])
+def test_pid_idling_at_about_the_pumps_draw(idle: float) -> None:
+    # a PID holding temperature at 45-65 W reads what the pump alone draws (a heater off, a
+    # vibration pump on); it does so for far longer than any pump run, so it is no pump
+    pumps = [Run(WARM + 600 * i, WARM + 600 * i + 25 + 3 * i) for i in range(3)]
+    samples = simulate(
+        WARM + 1500, heater=pid_heater(idle, pumps, ramp=15.0), runs=pumps, noise=1.5
+    )
+    found = _shots_of(samples)
+    assert len(found) == len(pumps)
+    for shot, pump in zip(found, pumps, strict=True):
+        _assert_shot(shot, pump)
+
+
+def test_dual_boiler_brew_pid_idling_at_about_the_rotary_pumps_draw() -> None:
+    # a rotary pump (172 W) and a brew PID idling at 130-140 W, mains drifting by 4 %: the
+    # idle reads what the pump alone would
+    pumps = [Run(WARM + 600 * i, WARM + 600 * i + 25 + 3 * i) for i in range(4)]
+    flushes = [Run(pump.start + 200, pump.start + 204, free_flow=True) for pump in pumps]
+    everything = sorted([*pumps, *flushes], key=lambda r: r.start)
+    samples = simulate(
+        WARM + 2600,
+        heater=pid_heater(135.0, everything, ramp=14.0),
+        runs=everything,
+        pump_watts=ROTARY,
+        mains=drifting_mains(0.04, 3000.0),
+        noise=3.0,
+        seed=2,
+    )
+    found = _shots_of(samples, "dual_boiler")
+    assert len(found) == len(pumps)
+    for shot, pump in zip(found, pumps, strict=True):
+        _assert_shot(shot, pump)

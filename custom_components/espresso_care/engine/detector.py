@@ -97,6 +97,8 @@ class ShotDetector:
     """Turns (timestamp, watts) samples into shot, backflush and machine state events."""
 
     __slots__ = (
+        "_alone",
+        "_alone_max",
         "_amb_ts",
         "_bf_count",
         "_bf_end",
@@ -173,6 +175,12 @@ class ShotDetector:
         self._use_levels = False
         # the previous reading lay right on a level
         self._prev_tight = False
+        # the readings since the last one below standby were all at most the pump's draw: the
+        # heater is off, so a reading is the pump alone or nothing (levels that are exact)
+        self._alone = False
+        self._alone_max = (
+            max(settings.pump_max_watts, settings.pump2_max_watts) + settings.level_tolerance_watts
+        )
         # a thermoblock / capsule machine heats the water as it flows: it brews while its
         # heater is on, and its pump hides in the heater's modulation
         self._flow = settings.pump_only_max_seconds > 0.0 and settings.heater_on_ratio > 0.0
@@ -345,6 +353,10 @@ class ShotDetector:
         prev = self._last_w
         self._last_w = watts
         tracker = self._tracker
+        if watts < self._settings.standby_watts:
+            self._alone = True
+        elif watts > self._alone_max:
+            self._alone = False
         kind = self._levels.observe(ts, prev, watts)
         if not self._pump and not self._run_open:
             # which model reads the pump changes between runs only
@@ -390,6 +402,7 @@ class ShotDetector:
                 and self._levels.tight
                 and kind <= PUMP_ON
                 and not tracker.alternating
+                and (self._alone or watts > self._alone_max)
                 and not (
                     polled
                     and (
@@ -399,16 +412,22 @@ class ShotDetector:
                 )
             ):
                 # right on a level of a two-level heater (off or full) with or without the
-                # pump: that decides, whatever the trend said (on a polled plug, unless it
-                # agrees, keeping the switch time the heater's response gave, or the reading
-                # moved by less than a pump draw since the last poll: the pump did not switch;
-                # not so for readings that alternate either: a 2 s PID window idles at about
-                # the pump's draw in one second)
+                # pump (the pump alone only when the heater is known off: the readings came
+                # from standby and stayed at most the pump's draw; a PID may idle at about
+                # the pump's draw for hours): that decides, whatever the trend said (on a
+                # polled plug, unless it agrees, keeping the switch time the heater's response
+                # gave, or the reading moved by less than a pump draw since the last poll: the
+                # pump did not switch; not so for readings that alternate either: a 2 s PID
+                # window idles at about the pump's draw in one second)
                 on = kind == PUMP_ON
                 tracker.settle(on, ts)
                 if on != self._pump:
                     action = ON if on else OFF
                     tracker.last_step = 0.0 if on else self._exact_drop(prev, watts)
+                else:
+                    # the pump state stays: a switch the trend saw in this reading is undone
+                    # (in the tracker too: the two stay in step)
+                    action = NONE
             if action != NONE:
                 self._apply(
                     action, tracker.switch_ts, events, first=prev is None, retro=tracker.retro_start

@@ -95,6 +95,7 @@ class HeaterLevels:
         "_lat_x",
         "_level_bins",
         "_nbins",
+        "_on_since",
         "_prev_kind",
         "_prev_ts",
         "_pump_ranges",
@@ -150,6 +151,8 @@ class HeaterLevels:
         self._lat_x = 0.0
         self._lat_ts = 0.0
         self._prev_kind = _UNJUDGED
+        # since when the readings are on a level of heater + pump (None: the last was not)
+        self._on_since: float | None = None
         self._prev_ts = 0.0
         self.explains = False
         # the last reading lies right on a level (and is PUMP_ON or PUMP_OFF)
@@ -279,6 +282,14 @@ class HeaterLevels:
         ):
             # standby and the full heater are levels on every machine: they tell nothing
             kind |= _UNJUDGED
+        if kind & _KIND == PUMP_ON:
+            if self._on_since is None:
+                self._on_since = ts
+            elif ts - self._on_since > self._settings.shot_max_seconds:
+                # "the pump" for longer than any run: no pump (a PID idling at its draw)
+                kind = kind & ~_KIND | PUMP_OFF
+        else:
+            self._on_since = None
         self._prev_kind = kind
         self._prev_ts = ts
         self.tight = bool(kind & TIGHT)
@@ -352,6 +363,14 @@ class HeaterLevels:
         weight = min(ts - self._prev_ts, _HOLD_MAX_SECONDS)
         self._seen += weight
         share = self._share
+        on_since = self._on_since
+        if on_since is not None:
+            if ts - on_since <= self._settings.shot_max_seconds:
+                # a reading of heater + pump tells once it is known whether that was the pump
+                # (a PID idling at about the pump's draw reads so for far longer than any run)
+                return
+            # "the pump" for longer than any run: no pump, so off every level
+            kind &= ~TIGHT
         on_level = 1.0 if kind & TIGHT else 0.0
         # the mean of the first readings, then a moving average
         share += (on_level - share) * max(weight / self._seen, weight * _SHARE_WEIGHT)
