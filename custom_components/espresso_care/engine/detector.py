@@ -110,6 +110,7 @@ class ShotDetector:
         "_heat_prev_w",
         "_heat_sum",
         "_heat_time",
+        "_heater_jump",
         "_heater_on",
         "_heating",
         "_heating_since",
@@ -178,9 +179,10 @@ class ShotDetector:
         # the readings since the last one below standby were all at most the pump's draw: the
         # heater is off, so a reading is the pump alone or nothing (levels that are exact)
         self._alone = False
-        self._alone_max = (
-            max(settings.pump_max_watts, settings.pump2_max_watts) + settings.level_tolerance_watts
-        )
+        pump_max = max(settings.pump_max_watts, settings.pump2_max_watts)
+        self._alone_max = pump_max + settings.level_tolerance_watts
+        # a drop this large within one reading is a heater switched off
+        self._heater_jump = 2.0 * pump_max
         # a thermoblock / capsule machine heats the water as it flows: it brews while its
         # heater is on, and its pump hides in the heater's modulation
         self._flow = settings.pump_only_max_seconds > 0.0 and settings.heater_on_ratio > 0.0
@@ -353,7 +355,10 @@ class ShotDetector:
         prev = self._last_w
         self._last_w = watts
         tracker = self._tracker
-        if watts < self._settings.standby_watts:
+        if watts < self._settings.standby_watts or (
+            prev is not None and watts <= self._alone_max and prev - watts >= self._heater_jump
+        ):
+            # standby, or a heater switched off (a drop a PID's smooth draw never makes)
             self._alone = True
         elif watts > self._alone_max:
             self._alone = False

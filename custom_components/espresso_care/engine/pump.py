@@ -469,9 +469,13 @@ class PumpTracker:
             if (x - base) * size >= _HOLD_SHARE * size * size:
                 result = self._switch(self._tent_at, size)
             else:
-                # a spike, not a switch: the track goes on from before it
+                # a spike, not a switch: the track goes on from before it, and the spike is
+                # part of its noise (a heater toggling by about a pump's draw hides the pump)
                 pred = base
                 self._s[k] = self._tb_s
+                cap = 2.0 * _PARTIAL * self._ref_min
+                spike = size if size >= 0.0 else -size
+                self._n[k] += (min(spike, cap) - self._n[k]) * _NOISE_WEIGHT
         e = x - pred
         noise = self._n[k]
         small = _PARTIAL * self._ref_min
