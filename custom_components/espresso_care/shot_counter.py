@@ -421,9 +421,11 @@ class ShotCounter:
                 self._set_available(available)
         self._hooks.on_power(timestamp, watts)
         reading = timestamp + self._clock_offset
-        if reading < self._last_reading - CLOCK_BACK_TOLERANCE:
-            reading = self._timeline(timestamp)
-        self._last_reading = max(self._last_reading, reading)
+        if reading > self._last_reading:
+            self._last_reading = reading
+        elif reading < self._last_reading - CLOCK_BACK_TOLERANCE:
+            # (just after the last reading: the timeline moves on)
+            self._last_reading = reading = self._timeline(timestamp)
         detector = self.detector
         events = detector.feed(reading, watts)
         if (

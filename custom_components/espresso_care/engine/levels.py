@@ -268,12 +268,21 @@ class HeaterLevels:
             index = int((x - self._step_lo) * _PER_BIN)
             if 0 <= index < self._nbins:
                 self._level_bins[index] += 1
-        if self._q > 0.0:
-            self._judge_lattice(ts, x)
+        q = self._q
+        if q > 0.0:
+            # (the checks of _judge_lattice and _judge that skip most readings are made here:
+            # a call per reading would cost more than the rest of this method)
+            prev_x = self._lat_x
+            self._lat_x = x
+            if 1.5 * q <= prev_x <= (0.8 * self._full if self._full > 0.0 else _INF):
+                self._judge_lattice(ts, prev_x)
+            else:
+                self._lat_ts = ts
         kind = self._cache.get(x)
         if kind is None:
             kind = self._classify(x)
-        self._judge(ts)
+        if not self._prev_kind & _UNJUDGED:
+            self._judge(ts)
         settings = self._settings
         full = self._full
         if x < settings.standby_watts or (
@@ -295,21 +304,16 @@ class HeaterLevels:
         self.tight = bool(kind & TIGHT)
         return kind & _KIND
 
-    def _judge_lattice(self, ts: float, x: float) -> None:
+    def _judge_lattice(self, ts: float, prev: float) -> None:
         """Check that readings of several heater steps lie on multiples of the step.
 
         A step learned from a heater that also reads in between (a PID whose slow window a
         1 s plug sees as on/off seconds, a modulated heater) is no lattice: judged on the
-        previous reading between 1.5 steps and 80 % of the full power, weighted by how long
-        it held, it must lie on a multiple most of the time.
+        previous reading ``prev`` when it lies between 1.5 steps and 80 % of the full power
+        (``observe`` checks that), weighted by how long it held, it must lie on a multiple most
+        of the time.
         """
-        prev = self._lat_x
-        self._lat_x = x
         q = self._q
-        top = 0.8 * self._full if self._full > 0.0 else _INF
-        if not 1.5 * q <= prev <= top:
-            self._lat_ts = ts
-            return
         weight = min(ts - self._lat_ts, _HOLD_MAX_SECONDS)
         self._lat_ts = ts
         on = self._on_lattice(prev, q)
@@ -354,10 +358,11 @@ class HeaterLevels:
         )
 
     def _judge(self, ts: float) -> None:
-        """Count how long the previous reading held on a level, or off every level."""
+        """Count how long the previous reading held on a level, or off every level.
+
+        Only for a reading that is judged (``observe`` checks that).
+        """
         kind = self._prev_kind
-        if kind & _UNJUDGED:
-            return
         # weighted by how long it held: a plug's average caught mid-switch holds a second,
         # a level minutes (an on-change plug reports the former as often as the latter)
         weight = min(ts - self._prev_ts, _HOLD_MAX_SECONDS)
