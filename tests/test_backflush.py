@@ -1172,7 +1172,7 @@ async def test_progress_after_restart_of_an_aborted_routine(
     assert (state.state, state.attributes["routine"]) == (reached, "aborted")
 
 
-# ------------------------------------------------------------------ issue 10: the relay ends off
+# --------------------------------------------------------------------------- the relay ends off
 
 RELAY_ISSUE = f"{ENTRY_ID}_backflush_relay_may_be_on"
 SWITCH_ERRORS = [

@@ -1,6 +1,6 @@
 """Corrupt storage: every damaged file is repaired (logged) or refused (repair issue), never reset.
 
-Each case is a store file as the adversarial run wrote it (issue 10, hole 6). Repairable ones
+Each case is a store file as the adversarial run wrote it. Repairable ones
 load with a logged warning and count the next shot on top of the stored total; unrepairable
 ones fail set-up with a translated reason and a repair issue, and the file is left untouched.
 """

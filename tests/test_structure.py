@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 PACKAGE = Path(__file__).resolve().parent.parent / "custom_components" / "espresso_care"
 PACKAGE_NAME = "custom_components.espresso_care"
@@ -97,3 +102,45 @@ def test_parts_do_not_know_each_other() -> None:
     graph = _graph()
     for part in parts:
         assert not graph[part] & (parts | {f"{PACKAGE_NAME}.data", PACKAGE_NAME}), part
+
+
+# A planning note: an issue tag ("issue 11", "issue #4") or a pointer to work still to come.
+_PLANNING_NOTES = (
+    re.compile(r"\bissues?\s+#?\d+|\blater features?\b", re.IGNORECASE),
+    re.compile(r"#.*\b(?:TODO|FIXME|XXX)\b"),
+)
+_ROOT = PACKAGE.parent.parent
+
+
+def _planning_notes(paths: Iterable[Path]) -> list[str]:
+    """``path:line: text`` of every line of ``paths`` that holds a planning note."""
+    return [
+        f"{path}:{number}: {line.strip()}"
+        for path in paths
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if any(note.search(line) for note in _PLANNING_NOTES)
+    ]
+
+
+def test_no_planning_notes_in_the_code() -> None:
+    """Comments and docstrings say what the code does and why, not which issue asked for it."""
+    paths = [
+        path
+        for folder in ("custom_components", "tests", "scripts", "demo")
+        for path in (_ROOT / folder).rglob("*.py")
+        if path != Path(__file__).resolve()  # this file spells the notes out
+    ]
+    assert _planning_notes(paths) == []
+
+
+def test_planning_note_finder_finds_notes(tmp_path: Path) -> None:
+    """The check above can fail."""
+    module = tmp_path / "example.py"
+    module.write_text(
+        '"""Voice (issue 11)."""\n# Where later features hook in\nX = 1  # the issue registry\n'
+        "# the to-do list (SOURCE_TODO)\n# TODO: remove\n",
+        encoding="utf-8",
+    )
+    assert [note.split(": ", 1)[0] for note in _planning_notes([module])] == [
+        f"{module}:{line}" for line in (1, 2, 5)
+    ]

@@ -1,4 +1,4 @@
-"""The notification blueprint shipped with Espresso Care (issue 11).
+"""The notification blueprint shipped with Espresso Care.
 
 HACS installs only ``custom_components/espresso_care``, so the blueprint lives in
 ``blueprints/maintenance_due.yaml`` here (the repository's ``blueprints/automation/espresso_care``

@@ -37,7 +37,7 @@ CONF_SWITCH_ROLE: Final = "switch_role"
 CONF_SHOT_MIN_SECONDS: Final = "shot_min_seconds"
 CONF_SHOT_MAX_SECONDS: Final = "shot_max_seconds"
 CONF_REQUIRE_ARMING: Final = "require_arming"
-# Voice (issue 11): write the Assist sentences into <config>/custom_sentences (off by default).
+# Voice: write the Assist sentences into <config>/custom_sentences (off by default).
 CONF_INSTALL_SENTENCES: Final = "install_voice_sentences"
 
 DEFAULT_NAME: Final = "Espresso machine"
@@ -99,7 +99,7 @@ ATTR_WHEN: Final = "when"
 EVENT_MAINTENANCE_DUE: Final = "espresso_care_maintenance_due"
 EVENT_MAINTENANCE_DONE: Final = "espresso_care_maintenance_done"
 EVENT_BACKFLUSH_DETECTED: Final = "espresso_care_backflush_detected"
-# Snooze (issue 11): ``espresso_care.snooze`` and its event; ``until`` is ATTR_UNTIL.
+# Snooze: ``espresso_care.snooze`` and its event; ``until`` is ATTR_UNTIL.
 SERVICE_SNOOZE: Final = "snooze"
 ATTR_DURATION: Final = "duration"
 ATTR_UNTIL: Final = "until"
@@ -151,6 +151,6 @@ ATTR_LIFT_BREW_LEVER: Final = "lift_brew_lever"
 ARM_SECONDS: Final = 60
 MAINTENANCE_SOURCE_BACKFLUSH_ROUTINE: Final = "backflush_routine"
 
-# Calibration from history (issue 13): ``espresso_care.analyze_history``.
+# Calibration from history: ``espresso_care.analyze_history``.
 SERVICE_ANALYZE_HISTORY: Final = "analyze_history"
 ATTR_DAYS: Final = "days"

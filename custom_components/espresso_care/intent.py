@@ -1,4 +1,4 @@
-"""Intents of Espresso Care: ask about and act on the maintenance by voice (issue 11).
+"""Intents of Espresso Care: ask about and act on the maintenance by voice.
 
 Registered through the ``intent`` integration's platform (``async_setup_intents``), so the
 default conversation agent (with the sentences in ``sentences/``), other agents and the Assist

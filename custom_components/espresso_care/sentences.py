@@ -1,4 +1,4 @@
-"""The Assist sentences of Espresso Care, installed on request (issue 11).
+"""The Assist sentences of Espresso Care, installed on request.
 
 ``sentences/<language>.yaml`` here (HACS ships only this folder) holds the sentences of the
 intents in ``intent.py``. With the option "Install voice sentences" on for any machine, each is
