@@ -1060,12 +1060,16 @@ async def test_logbook(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> N
     assert {message["name"] for message in messages} == {"Espresso machine"}
     assert sorted(message["message"] for message in messages) == sorted(
         [
-            "started an automated clean (1 cycles of 10 s)",
+            "started an automated clean (1 cycle of 10 s)",  # not "1 cycles"
             "paused the automated clean: rinse the basket for the rinse cycles",
             "finished the automated clean (2 cycles)",
             "started an automated backflush (5 cycles of 10 s)",
             "aborted the automated backflush (stopped)",
         ]
+    )
+    one = Event(EVENT_BACKFLUSH_FINISHED, {**captured[2][0].data, "cycles_done": 1})
+    assert describe[EVENT_BACKFLUSH_FINISHED](one)["message"] == (
+        "finished the automated clean (1 cycle)"
     )
     lever = Event(EVENT_BACKFLUSH_FINISHED, {**captured[2][0].data, "lift_brew_lever": True})
     assert describe[EVENT_BACKFLUSH_FINISHED](lever)["message"].endswith(

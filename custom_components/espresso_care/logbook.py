@@ -74,6 +74,11 @@ def _describe(
     return description
 
 
+def _cycles(count: int) -> str:
+    """``1 cycle``, ``5 cycles``: a count of backflush cycles as the logbook reads it."""
+    return f"{count} cycle" if count == 1 else f"{count} cycles"
+
+
 @callback
 def async_describe_events(
     hass: HomeAssistant,
@@ -98,12 +103,14 @@ def async_describe_events(
             program = data[ATTR_PROGRAM]
             message = (
                 f"started an automated {program[ATTR_TASK]} "
-                f"({program[ATTR_CYCLES]} cycles of {program[ATTR_ON_SECONDS]} s)"
+                f"({_cycles(program[ATTR_CYCLES])} of {program[ATTR_ON_SECONDS]} s)"
             )
         elif event.event_type == EVENT_BACKFLUSH_RINSE:
             message = "paused the automated clean: rinse the basket for the rinse cycles"
         elif event.event_type == EVENT_BACKFLUSH_FINISHED:
-            message = f"finished the automated {data[ATTR_TASK]} ({data[ATTR_CYCLES_DONE]} cycles)"
+            message = (
+                f"finished the automated {data[ATTR_TASK]} ({_cycles(data[ATTR_CYCLES_DONE])})"
+            )
         else:
             message = f"aborted the automated {data[ATTR_TASK]} ({data[ATTR_REASON]})"
         if data.get(ATTR_LIFT_BREW_LEVER):
