@@ -28,7 +28,7 @@ from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from .const import DOMAIN, SOURCE_VOICE
-from .engine.backflush import BackflushProgram
+from .engine.backflush import PROGRAM_TASKS, BackflushProgram
 from .engine.maintenance import TASKS, Task
 from .language import plural_category
 
@@ -47,7 +47,8 @@ INTENT_MARK_DONE = "EspressoCareMarkDone"
 
 SLOT_MACHINE = "machine"
 SLOT_TASK = "task"
-STARTABLE_TASKS = (Task.BACKFLUSH, Task.CLEAN)
+# The tasks the automated backflush runs (the engine's programs).
+STARTABLE_TASKS = PROGRAM_TASKS
 
 _MACHINE_SLOT = {vol.Optional(SLOT_MACHINE): cv.string}
 _CATEGORY = "exceptions"
