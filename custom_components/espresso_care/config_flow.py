@@ -1,9 +1,8 @@
 """Config and options flows of Espresso Care.
 
 The options form has five sections (machine & sources, detection, maintenance, backflush,
-voice);
-its values are saved flat in the entry's options. The sources are changed there only, as the
-core helpers (derivative, utility_meter) do: there is no reconfigure step. The options flow
+voice); its values are saved flat in the entry's options. The sources are changed there
+only, as the core helpers (derivative, utility_meter) do: there is no reconfigure step. The options flow
 opens on a menu (``OPTIONS_MENU``) as soon as it has more than one entry.
 """
 
@@ -291,7 +290,7 @@ class EspressoCareOptionsFlow(HistoryOptionsSteps, OptionsFlowWithReload):
     async def async_step_settings(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Show every option in one form of four sections; saving reloads the entry."""
+        """Show every option in one form of five sections; saving reloads the entry."""
         entry = self.config_entry
         errors: dict[str, str] = {}
         if user_input is not None:
