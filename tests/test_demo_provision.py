@@ -107,3 +107,23 @@ async def test_demo_provisioning(
     assert answer["speech"]["plain"]["speech"] == (
         "0 shots since the last backflush; due in 3 shots or 7 days."
     )
+
+
+def test_dashboard_compares_detected_with_actual() -> None:
+    """The demo's machine state graph: our detected state beside the simulator's "Actual" one.
+
+    A newcomer read the simulator's row named "True" as a yes/no value.
+    """
+    plug = {key: {"entity": f"sensor.plug_{key}"} for key in ("power", "activity", "shots")}
+    plug["relay"] = {"entity": "switch.plug_relay"}
+    groups: dict[str, list[dict[str, str]]] = {"shots": [], "maintenance": [], "backflush": []}
+    config = provision.dashboard_config("Espresso machine", groups, "sensor.state", plug)
+    graphs = {
+        card["title"]: card["entities"]
+        for card in config["views"][0]["cards"]
+        if card["type"] == "history-graph"
+    }
+    assert graphs["Machine state"] == [
+        {"entity": "sensor.state", "name": "Detected"},
+        {"entity": "sensor.plug_activity", "name": "Actual"},
+    ]
