@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import Event, callback
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import selector
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -922,6 +923,11 @@ async def test_options_flow_maintenance_fields(
     assert suggested[CONF_SHOT_TIME_DRIFT_PERCENT] == 25
     assert suggested[CONF_MARK_DETECTED_BACKFLUSH] is True
     assert "backflush_last_done" not in suggested
+    # Date pickers (a date and a time showed an empty picker as 12:00:00 AM).
+    sections = {str(key): value for key, value in result["data_schema"].schema.items()}
+    fields = {str(key): value for key, value in sections["maintenance"].schema.schema.items()}
+    pickers = [fields[f"{task}_last_done"] for task in Task]
+    assert all(type(picker) is selector.DateSelector for picker in pickers), pickers
 
     # A date in the future is refused on its field.
     result = await hass.config_entries.options.async_configure(
