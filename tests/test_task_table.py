@@ -1,7 +1,9 @@
 """One source of truth for the maintenance tasks: the engine's task table.
 
 A new task is its ``Task`` member, its ``TASKS`` entry, its strings and its icons; the Home
-Assistant side derives everything else (options, entities, actions, to-do list, logbook).
+Assistant side's Python derives everything else (options, entities, actions, to-do list,
+logbook). The files that cannot import the table (services.yaml, the card, the blueprint, the
+voice sentences) list the tasks too, and are checked against it.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import ast
 from pathlib import Path
 import re
 
+from homeassistant.util.yaml import load_yaml_dict
 import yaml
 
 from custom_components.espresso_care.binary_sensor import BINARY_SENSORS
@@ -95,3 +98,33 @@ def test_actions_offer_every_task() -> None:
     for service in ("mark_done", "snooze"):
         options = services[service]["fields"]["task"]["selector"]["select"]["options"]
         assert options == [str(task) for task in TASKS], service
+
+
+def test_card_and_blueprint_offer_every_task() -> None:
+    """The files that are no Python and list the tasks themselves list exactly the table's.
+
+    The dashboard card (its task list, a label per language, an icon) and the notification
+    blueprint (the tasks to pick, their messages and titles) cannot import the table: a new
+    task is added to them too, and this fails until it is.
+    """
+    tasks = [str(task) for task in TASKS]
+    card = (PACKAGE / "frontend" / "espresso-care-card.js").read_text(encoding="utf-8")
+    listed = re.search(r"^const TASKS = \[(.*)\];$", card, re.MULTILINE)
+    assert listed is not None
+    assert re.findall(r'"(\w+)"', listed.group(1)) == tasks
+    languages = re.findall(r"^  (\w\w): \{$", card, re.MULTILINE)
+    assert len(languages) == 6, languages
+    for task in tasks:
+        assert len(re.findall(rf"^    task_{task}: \"[^\"]+\",$", card, re.MULTILINE)) == len(
+            languages
+        ), task
+    icons = re.search(r"^const TASK_ICONS = \{(.*)\};$", card, re.MULTILINE)
+    assert icons is not None
+    assert re.findall(r"(\w+): \"mdi:", icons.group(1)) == tasks
+
+    blueprint = load_yaml_dict(PACKAGE / "blueprints" / "maintenance_due.yaml")
+    picked = blueprint["blueprint"]["input"]["tasks"]
+    assert picked["default"] == tasks
+    assert [option["value"] for option in picked["selector"]["select"]["options"]] == tasks
+    for texts in ("messages", "titles"):
+        assert list(blueprint["variables"][texts]) == tasks, texts
