@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from custom_components.espresso_care.binary_sensor import BINARY_SENSORS
+from custom_components.espresso_care.button import BUTTONS
 from custom_components.espresso_care.config_flow import OPTIONS_SECTIONS, USER_SCHEMA
 from custom_components.espresso_care.const import DOMAIN, MACHINE_TYPE_MODELS, SWITCH_ROLES
 from custom_components.espresso_care.engine.calibration import (
@@ -30,6 +31,8 @@ from custom_components.espresso_care.options_history import (
 )
 from custom_components.espresso_care.repairs import ISSUE_KEYS
 from custom_components.espresso_care.sensor import SENSORS
+from custom_components.espresso_care.switch import SWITCHES
+from custom_components.espresso_care.todo import MAINTENANCE_LIST
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -91,9 +94,19 @@ def test_selectors_and_models() -> None:
 
 
 def test_entities_translated_with_icons() -> None:
-    """Every entity has a name and an icon; every machine state is translated and drawn."""
-    for platform, descriptions in (("sensor", SENSORS), ("binary_sensor", BINARY_SENSORS)):
+    """Every entity of every platform has a name and an icon; every machine state too.
+
+    The icons come from icons.json, never from the code (icon-translations).
+    """
+    for platform, descriptions in (
+        ("sensor", SENSORS),
+        ("binary_sensor", BINARY_SENSORS),
+        ("button", BUTTONS),
+        ("switch", SWITCHES),
+        ("todo", (MAINTENANCE_LIST,)),
+    ):
         for description in descriptions:
+            assert description.icon is None, description.key
             assert "name" in STRINGS["entity"][platform][description.translation_key]
             assert "default" in ICONS["entity"][platform][description.translation_key]
     states = {state.value for state in MachineState}
