@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+import re
 from typing import TYPE_CHECKING
 from unittest.mock import AsyncMock, patch
 
@@ -52,6 +54,46 @@ class EspressoCareSnapshotExtension(HomeAssistantSnapshotExtension):
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """Snapshots in tests/snapshots on Home Assistant 2026.2 and 2026.10 alike."""
     return snapshot.use_extension(EspressoCareSnapshotExtension)
+
+
+# Home Assistant reports a deprecated call by an integration in its log, not as a Python
+# warning: "Detected that custom integration 'espresso_care' calls ..." (helpers.frame, e.g.
+# device_registry.async_get_device on 2026.10) or "The deprecated ... was used from
+# espresso_care" (helpers.deprecation). Python's DeprecationWarnings from our modules are
+# errors through pyproject.toml's filterwarnings.
+DEPRECATION_REPORT = re.compile(
+    rf"Detected that custom integration '{DOMAIN}'|The deprecated .* from {DOMAIN}\b"
+)
+
+
+class _DeprecationReports(logging.Handler):
+    """Collect the log records in which Home Assistant reports our integration's usage."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.reports: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if DEPRECATION_REPORT.search(message):
+            self.reports.append(message)
+
+
+@pytest.fixture(autouse=True)
+def deprecation_reports(request: pytest.FixtureRequest) -> Generator[list[str]]:
+    """Fail a test in which Home Assistant reported a deprecated call of ours (every version).
+
+    A test marked ``deprecation_reports`` makes such a report on purpose and reads the list.
+    """
+    handler = _DeprecationReports()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield handler.reports
+    finally:
+        root.removeHandler(handler)
+    if handler.reports and request.node.get_closest_marker("deprecation_reports") is None:
+        pytest.fail("Home Assistant reported deprecated usage:\n" + "\n".join(handler.reports))
 
 
 @pytest.fixture(autouse=True)
