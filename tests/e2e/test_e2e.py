@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.conftest import DEPRECATION_REPORT
 from tests.e2e.driver import KILL_EVENT_RIGS, LATE_LABEL
 
 if TYPE_CHECKING:
@@ -262,3 +263,20 @@ def test_backflush_kill_abort_reaches_automations(e2e_run: E2ERun) -> None:
     assert kills
     for kill in kills:
         assert kill["automation_saw_abort"] == "restart", kill
+
+
+@pytest.mark.e2e_scenarios("replay", *KILL_RIGS)
+def test_home_assistant_reports_no_deprecated_usage(e2e_run: E2ERun) -> None:
+    """A real Home Assistant logs no deprecated call of ours, in any run of any scenario
+    (stdout.log keeps the output of every start, kills included)."""
+    logs = []
+    for name in ("replay", *KILL_RIGS):
+        e2e_run.result(name)
+        logs.append(e2e_run.out / name / "stdout.log")
+    texts = [log.read_text("utf-8", errors="replace") for log in logs]
+    # the log has Home Assistant's warnings: its one about every custom integration is there
+    assert all("custom integration espresso_care" in text for text in texts)
+    reports = [
+        line for text in texts for line in text.splitlines() if DEPRECATION_REPORT.search(line)
+    ]
+    assert reports == []
