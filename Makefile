@@ -22,7 +22,8 @@ test: venv browser-deps
 	$(VENV)/bin/pytest --cov --cov-report=term-missing:skip-covered -q
 
 ## make test-latest: the test suite on Home Assistant 2026.10.4 / Python 3.14 in a Debian sid
-## chroot (Linux, root; builds the chroot once). Optional: make test stays what CI runs.
+## chroot (Linux, root; builds the chroot once; browser tests deselected there). Optional: make
+## test stays what CI runs.
 test-latest:
 	@bash scripts/test_latest.sh
 
