@@ -690,7 +690,8 @@ def split_line(runs: dict[str, list[float]], bare: float) -> str:
             f"write for all of Espresso Care's own work; three parts that no cheaper glue "
             f"removes take {required:.1f} us ({required / budget:.1f} x that): the detector "
             f"fed and ticked {detector:.1f} us (alone, in a tight loop outside HA, {bare:.1f} "
-            f"us: inside, HA's work between two readings evicts it from the CPU's caches), "
+            f"us: inside, run between HA's own work, the same instructions miss the CPU's "
+            f"caches), "
             f"what its events change (the entities showing the machine state and the shots) "
             f"{events:.1f} us, the shots' disk writes (announced means on disk) {saves:.1f} us"
         )
