@@ -12,7 +12,13 @@ from homeassistant.components.binary_sensor import (
 )
 
 from .engine.maintenance import TASKS, Task
-from .entity import EspressoCareEntity, EspressoCareEntityDescription, add_described_entities
+from .entity import (
+    EspressoCareEntity,
+    EspressoCareEntityDescription,
+    add_described_entities,
+    always_available,
+    maintenance_coordinator,
+)
 from .maintenance_tracker import snooze_attributes
 
 if TYPE_CHECKING:
@@ -20,7 +26,6 @@ if TYPE_CHECKING:
 
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-    from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
     from .data import EspressoCareConfigEntry, EspressoCareData
 
@@ -35,10 +40,6 @@ class EspressoCareBinarySensorEntityDescription(
 
     is_on_fn: Callable[[EspressoCareData], bool | None]
     attributes_fn: Callable[[EspressoCareData], dict[str, Any]] | None = None
-
-
-def _maintenance(data: EspressoCareData) -> DataUpdateCoordinator[Any]:
-    return data.maintenance.coordinator
 
 
 def _due(task: Task) -> Callable[[EspressoCareData], bool]:
@@ -64,8 +65,8 @@ BINARY_SENSORS: tuple[EspressoCareBinarySensorEntityDescription, ...] = (
             key=f"{task}_due",
             translation_key=f"{task}_due",
             device_class=BinarySensorDeviceClass.PROBLEM,
-            coordinator_fn=_maintenance,
-            available_fn=lambda _: True,
+            coordinator_fn=maintenance_coordinator,
+            available_fn=always_available,
             is_on_fn=_due(task),
             attributes_fn=_snoozed(task),
         )
@@ -75,8 +76,8 @@ BINARY_SENSORS: tuple[EspressoCareBinarySensorEntityDescription, ...] = (
         key="shot_time_drift",
         translation_key="shot_time_drift",
         device_class=BinarySensorDeviceClass.PROBLEM,
-        coordinator_fn=_maintenance,
-        available_fn=lambda _: True,
+        coordinator_fn=maintenance_coordinator,
+        available_fn=always_available,
         is_on_fn=lambda data: data.maintenance.drift.is_drifting,
         attributes_fn=lambda data: data.maintenance.drift_attributes,
     ),

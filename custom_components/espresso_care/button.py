@@ -9,7 +9,14 @@ from homeassistant.components.button import ButtonEntity, ButtonEntityDescriptio
 
 from .const import SOURCE_BUTTON
 from .engine.maintenance import TASKS, Task
-from .entity import EspressoCareEntity, EspressoCareEntityDescription, add_described_entities
+from .entity import (
+    EspressoCareEntity,
+    EspressoCareEntityDescription,
+    add_described_entities,
+    always_available,
+    backflush_coordinator,
+    maintenance_coordinator,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -46,9 +53,9 @@ BUTTONS: tuple[EspressoCareButtonEntityDescription, ...] = (
     EspressoCareButtonEntityDescription(
         key="arm_backflush",
         translation_key="arm_backflush",
-        coordinator_fn=lambda data: data.backflush.coordinator,
+        coordinator_fn=backflush_coordinator,
         exists_fn=lambda data: data.backflush.switch is not None,
-        available_fn=lambda _: True,
+        available_fn=always_available,
         press_fn=_arm_backflush,
     ),
     # Tick a maintenance task off.
@@ -56,8 +63,8 @@ BUTTONS: tuple[EspressoCareButtonEntityDescription, ...] = (
         EspressoCareButtonEntityDescription(
             key=f"mark_{task}_done",
             translation_key=f"mark_{task}_done",
-            coordinator_fn=lambda data: data.maintenance.coordinator,
-            available_fn=lambda _: True,
+            coordinator_fn=maintenance_coordinator,
+            available_fn=always_available,
             press_fn=_mark_done(task),
         )
         for task in TASKS

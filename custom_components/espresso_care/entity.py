@@ -26,6 +26,21 @@ def _shots(data: EspressoCareData) -> DataUpdateCoordinator[None]:
     return data.shots.coordinator
 
 
+def maintenance_coordinator(data: EspressoCareData) -> DataUpdateCoordinator[None]:
+    """Return the maintenance tracker's coordinator (the maintenance entities follow it)."""
+    return data.maintenance.coordinator
+
+
+def backflush_coordinator(data: EspressoCareData) -> DataUpdateCoordinator[None]:
+    """Return the backflush runner's coordinator (the backflush entities follow it)."""
+    return data.backflush.coordinator
+
+
+def always_available(_: EspressoCareData) -> bool:
+    """Return True: available whatever the power sensor does (schedule, last routine)."""
+    return True
+
+
 @dataclass(frozen=True, kw_only=True)
 class EspressoCareEntityDescription(EntityDescription):
     """What every Espresso Care entity description carries.

@@ -15,7 +15,14 @@ from homeassistant.const import PERCENTAGE, UnitOfTime
 
 from .engine.events import MachineState
 from .engine.maintenance import TASKS, Task
-from .entity import EspressoCareEntity, EspressoCareEntityDescription, add_described_entities
+from .entity import (
+    EspressoCareEntity,
+    EspressoCareEntityDescription,
+    add_described_entities,
+    always_available,
+    backflush_coordinator,
+    maintenance_coordinator,
+)
 from .maintenance_tracker import status_attributes
 
 if TYPE_CHECKING:
@@ -26,7 +33,6 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
     from homeassistant.helpers.typing import StateType
-    from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
     from .data import EspressoCareConfigEntry, EspressoCareData
 
@@ -40,10 +46,6 @@ class EspressoCareSensorEntityDescription(EspressoCareEntityDescription, SensorE
     value_fn: Callable[[EspressoCareData], StateType | datetime]
     last_reset_fn: Callable[[EspressoCareData], datetime | None] | None = None
     attributes_fn: Callable[[EspressoCareData], dict[str, Any]] | None = None
-
-
-def _maintenance(data: EspressoCareData) -> DataUpdateCoordinator[Any]:
-    return data.maintenance.coordinator
 
 
 def _shots_since(task: Task) -> Callable[[EspressoCareData], int]:
@@ -118,9 +120,9 @@ SENSORS: tuple[EspressoCareSensorEntityDescription, ...] = (
         translation_key="backflush_progress",
         native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
-        coordinator_fn=lambda data: data.backflush.coordinator,
+        coordinator_fn=backflush_coordinator,
         exists_fn=lambda data: data.backflush.switch is not None,
-        available_fn=lambda _: True,
+        available_fn=always_available,
         value_fn=lambda data: data.backflush.progress,
         attributes_fn=lambda data: data.backflush.attributes(),
     ),
@@ -130,8 +132,8 @@ SENSORS: tuple[EspressoCareSensorEntityDescription, ...] = (
             key=f"shots_since_{task}",
             translation_key=f"shots_since_{task}",
             state_class=SensorStateClass.TOTAL,
-            coordinator_fn=_maintenance,
-            available_fn=lambda _: True,
+            coordinator_fn=maintenance_coordinator,
+            available_fn=always_available,
             value_fn=_shots_since(task),
             last_reset_fn=_counting_since(task),
             attributes_fn=_remaining(task),
@@ -143,8 +145,8 @@ SENSORS: tuple[EspressoCareSensorEntityDescription, ...] = (
             key=f"{task}_last_done",
             translation_key=f"{task}_last_done",
             device_class=SensorDeviceClass.TIMESTAMP,
-            coordinator_fn=_maintenance,
-            available_fn=lambda _: True,
+            coordinator_fn=maintenance_coordinator,
+            available_fn=always_available,
             value_fn=_last_done(task),
         )
         for task in TASKS

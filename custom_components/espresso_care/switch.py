@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
 
 from .engine.backflush import AbortReason
-from .entity import EspressoCareEntity, EspressoCareEntityDescription, add_described_entities
+from .entity import (
+    EspressoCareEntity,
+    EspressoCareEntityDescription,
+    add_described_entities,
+    backflush_coordinator,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -43,7 +48,7 @@ SWITCHES: tuple[EspressoCareSwitchEntityDescription, ...] = (
     EspressoCareSwitchEntityDescription(
         key="backflush",
         translation_key="backflush",
-        coordinator_fn=lambda data: data.backflush.coordinator,
+        coordinator_fn=backflush_coordinator,
         exists_fn=_has_switch,
         available_fn=lambda data: data.backflush.running or data.backflush.switch_available,
         is_on_fn=lambda data: data.backflush.running,

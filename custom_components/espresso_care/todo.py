@@ -19,7 +19,12 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, SOURCE_TODO
 from .engine.maintenance import TASKS, Task
-from .entity import EspressoCareEntity, EspressoCareEntityDescription
+from .entity import (
+    EspressoCareEntity,
+    EspressoCareEntityDescription,
+    always_available,
+    maintenance_coordinator,
+)
 from .task_names import async_load_task_names, task_names
 
 if TYPE_CHECKING:
@@ -33,8 +38,8 @@ PARALLEL_UPDATES = 0
 MAINTENANCE_LIST = EspressoCareEntityDescription(
     key="maintenance",
     translation_key="maintenance",
-    coordinator_fn=lambda data: data.maintenance.coordinator,
-    available_fn=lambda _: True,
+    coordinator_fn=maintenance_coordinator,
+    available_fn=always_available,
 )
 
 
