@@ -104,6 +104,31 @@ def test_parts_do_not_know_each_other() -> None:
         assert not graph[part] & (parts | {f"{PACKAGE_NAME}.data", PACKAGE_NAME}), part
 
 
+def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    """Every module ``start`` imports, directly or through others."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        for target in graph[todo.pop()] - seen:
+            seen.add(target)
+            todo.append(target)
+    return seen
+
+
+def test_flows_are_off_the_runtime_import_path() -> None:
+    """Setting a machine up imports no flow: the repairs share the checks of validation.py."""
+    graph = _graph()
+    runtime = _reachable(graph, PACKAGE_NAME)
+    assert f"{PACKAGE_NAME}.validation" in runtime
+    assert not {f"{PACKAGE_NAME}.config_flow", f"{PACKAGE_NAME}.options_history"} & runtime
+    # The check can fail: a repairs module importing the config flow would be found.
+    graph[f"{PACKAGE_NAME}.repairs"] = {
+        *graph[f"{PACKAGE_NAME}.repairs"],
+        f"{PACKAGE_NAME}.config_flow",
+    }
+    assert f"{PACKAGE_NAME}.config_flow" in _reachable(graph, PACKAGE_NAME)
+
+
 # A planning note: an issue tag ("issue 11", "issue #4") or a pointer to work still to come.
 _PLANNING_NOTES = (
     re.compile(r"\bissues?\s+#?\d+|\blater features?\b", re.IGNORECASE),
