@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from unittest.mock import AsyncMock, patch
 
+from homeassistant import config_entries, data_entry_flow
+from homeassistant.components.repairs import RepairsFlow
 from homeassistant.const import ATTR_DEVICE_CLASS, ATTR_UNIT_OF_MEASUREMENT, UnitOfPower
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -112,6 +115,44 @@ def auto_enable_custom_integrations(request: pytest.FixtureRequest, tmp_path: Pa
         config_dir.mkdir()
         hass.config.config_dir = str(config_dir)
         request.getfixturevalue("enable_custom_integrations")
+
+
+_STRINGS = json.loads(
+    (Path(custom_components.__file__).parent / DOMAIN / "strings.json").read_text(encoding="utf-8")
+)
+
+
+def untranslated_errors(flow: data_entry_flow.FlowHandler, errors: dict[str, str]) -> set[str]:
+    """Return the errors of one of our forms that strings.json has no text for."""
+    if isinstance(flow, config_entries.ConfigFlow):
+        texts: dict[str, Any] = _STRINGS["config"]["error"]
+    elif isinstance(flow, config_entries.OptionsFlow):
+        texts = _STRINGS["options"]["error"]
+    elif isinstance(flow, RepairsFlow):
+        texts = _STRINGS["issues"][vars(flow)["_key"]]["fix_flow"].get("error", {})
+    else:
+        texts = {}
+    return {error for error in errors.values() if error not in texts}
+
+
+@pytest.fixture(autouse=True)
+def flow_errors_are_translated() -> Generator[None]:
+    """Fail a test in which one of our forms shows an error strings.json has no text for.
+
+    Home Assistant would show the bare key (core's own test harness checks the same).
+    """
+    show_form = data_entry_flow.FlowHandler.async_show_form
+
+    def checked_show_form(
+        flow: data_entry_flow.FlowHandler, **kwargs: Any
+    ) -> data_entry_flow.FlowResult:
+        if type(flow).__module__.startswith(f"custom_components.{DOMAIN}."):
+            missing = untranslated_errors(flow, kwargs.get("errors") or {})
+            assert not missing, f"{type(flow).__name__}: no text for {sorted(missing)}"
+        return show_form(flow, **kwargs)
+
+    with patch.object(data_entry_flow.FlowHandler, "async_show_form", checked_show_form):
+        yield
 
 
 @pytest.fixture
