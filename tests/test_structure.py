@@ -148,12 +148,16 @@ def _planning_notes(paths: Iterable[Path]) -> list[str]:
 
 
 def test_no_planning_notes_in_the_code() -> None:
-    """Comments and docstrings say what the code does and why, not which issue asked for it."""
+    """Comments and docstrings say what the code does and why, not which issue asked for it.
+
+    Python, the card, the shell scripts and the YAML files (blueprint, sentences, services).
+    """
     paths = [
         path
         for folder in ("custom_components", "tests", "scripts", "demo")
-        for path in (_ROOT / folder).rglob("*.py")
-        if path != Path(__file__).resolve()  # this file spells the notes out
+        for path in (_ROOT / folder).rglob("*")
+        if path.suffix in {".py", ".js", ".sh", ".yaml"}
+        and path != Path(__file__).resolve()  # this file spells the notes out
     ]
     assert _planning_notes(paths) == []
 
