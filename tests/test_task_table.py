@@ -20,8 +20,12 @@ from custom_components.espresso_care.button import BUTTONS
 from custom_components.espresso_care.config_flow import OPTIONS_SECTIONS
 from custom_components.espresso_care.const import LAST_DONE_OPTIONS, MAINTENANCE_DEFAULTS
 from custom_components.espresso_care.engine.maintenance import (
+    DAYS_MAX,
+    DAYS_MIN,
     DEFAULT_INTERVALS,
     IMPLIED_TASKS,
+    SHOTS_MAX,
+    SHOTS_MIN,
     TASKS,
     Task,
 )
@@ -128,3 +132,12 @@ def test_card_and_blueprint_offer_every_task() -> None:
     assert [option["value"] for option in picked["selector"]["select"]["options"]] == tasks
     for texts in ("messages", "titles"):
         assert list(blueprint["variables"][texts]) == tasks, texts
+
+
+def test_interval_fields_offer_the_engine_bounds() -> None:
+    """Each interval field of the options form offers exactly the range the engine accepts."""
+    fields = {str(key): value for key, value in OPTIONS_SECTIONS["maintenance"].schema.items()}
+    for task in TASKS:
+        for unit, low, high in (("shots", SHOTS_MIN, SHOTS_MAX), ("days", DAYS_MIN, DAYS_MAX)):
+            config = fields[f"{task}_every_{unit}"].config
+            assert (config["min"], config["max"]) == (low, high), (task, unit)

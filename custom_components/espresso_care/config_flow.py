@@ -42,13 +42,19 @@ from .const import (
     DOMAIN,
     LAST_DONE_OPTIONS,
     MAINTENANCE_DEFAULTS,
-    MAX_INTERVAL_DAYS,
-    MAX_INTERVAL_SHOTS,
     MAX_SHOT_TIME_DRIFT_PERCENT,
     MIN_SHOT_TIME_DRIFT_PERCENT,
     SWITCH_ROLES,
 )
-from .engine.maintenance import TASKS, interval_option, last_done_option
+from .engine.maintenance import (
+    DAYS_MAX,
+    DAYS_MIN,
+    SHOTS_MAX,
+    SHOTS_MIN,
+    TASKS,
+    interval_option,
+    last_done_option,
+)
 from .engine.profiles import MACHINE_TYPES, SETTING_RANGES, settings_for
 from .options_history import STEP_HISTORY, HistoryOptionsSteps
 from .validation import last_done_errors, validate_backflush_switch, validate_power_sensor
@@ -111,10 +117,12 @@ SECTION_VOICE = "voice"
 
 
 def _interval_selector(unit: str) -> selector.NumberSelector:
+    """Return the field of a task's interval, with the engine's bounds (0 disables the rule)."""
+    low, high = (SHOTS_MIN, SHOTS_MAX) if unit == "shots" else (DAYS_MIN, DAYS_MAX)
     return selector.NumberSelector(
         selector.NumberSelectorConfig(
-            min=0,
-            max=MAX_INTERVAL_SHOTS if unit == "shots" else MAX_INTERVAL_DAYS,
+            min=low,
+            max=high,
             step=1,
             mode=selector.NumberSelectorMode.BOX,
         )

@@ -8,11 +8,9 @@ from typing import Final
 from homeassistant.const import Platform
 
 from .engine.maintenance import (
-    DAYS_MAX,
     DEFAULT_DRIFT_THRESHOLD,
     DRIFT_THRESHOLD_MAX,
     DRIFT_THRESHOLD_MIN,
-    SHOTS_MAX,
     TASKS,
     interval_option,
     last_done_option,
@@ -55,8 +53,6 @@ MAINTENANCE_DEFAULTS: Final[dict[str, int]] = {
     for task, spec in TASKS.items()
     for unit in ("shots", "days")
 }
-MAX_INTERVAL_SHOTS: Final = SHOTS_MAX
-MAX_INTERVAL_DAYS: Final = DAYS_MAX
 # Last-done option of each task (keyed by the task's value).
 LAST_DONE_OPTIONS: Final[dict[str, str]] = {str(task): last_done_option(task) for task in TASKS}
 CONF_MARK_DETECTED_BACKFLUSH: Final = "mark_detected_backflush"
