@@ -244,14 +244,18 @@ async def test_home_assistant_loads_the_translations(
     assert translations[f"component.{DOMAIN}.{key}"] == text
 
 
+def _exception_texts(prefix: str) -> dict[str, str]:
+    """The English messages of strings.json's exceptions under ``prefix``, by the rest of key."""
+    return {
+        key.removeprefix(prefix): value["message"]
+        for key, value in STRINGS["exceptions"].items()
+        if key.startswith(prefix)
+    }
+
+
 def test_history_reasons_have_texts() -> None:
     """Each reason the history analysis gives is in strings.json, as the engine says it."""
-    texts = {
-        key.removeprefix(REASON_PREFIX): value["message"]
-        for key, value in STRINGS["exceptions"].items()
-        if key.startswith(REASON_PREFIX)
-    }
-    assert texts == REASON_TEXTS
+    assert _exception_texts(REASON_PREFIX) == REASON_TEXTS
 
 
 @pytest.mark.parametrize("language", ["en", *TRANSLATIONS.LANGUAGES])
@@ -285,12 +289,7 @@ async def test_history_reasons_in_every_language(hass: HomeAssistant, language: 
 
 def test_history_summary_has_texts() -> None:
     """Each part of the history analysis' summary is in strings.json, as the engine says it."""
-    texts = {
-        key.removeprefix(SUMMARY_PREFIX): value["message"]
-        for key, value in STRINGS["exceptions"].items()
-        if key.startswith(SUMMARY_PREFIX)
-    }
-    assert texts == SUMMARY_TEXTS
+    assert _exception_texts(SUMMARY_PREFIX) == SUMMARY_TEXTS
 
 
 @pytest.mark.parametrize("language", ["en", *TRANSLATIONS.LANGUAGES])

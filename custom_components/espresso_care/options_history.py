@@ -105,25 +105,22 @@ class ReasonTexts:
             }
         )
 
+    def _exception(self, key: str, english: str, placeholders: dict[str, str]) -> str:
+        """Return ``exceptions.<key>`` in this language, filled in (``english`` when missing)."""
+        text = self._strings.get(f"component.{DOMAIN}.exceptions.{key}.message")
+        if text is None:
+            return english
+        return self._format(text, placeholders)
+
     def __call__(self, reason: Reason) -> str:
         """Return the reason in this language."""
-        text = self._strings.get(
-            f"component.{DOMAIN}.exceptions.{REASON_PREFIX}{reason.key}.message"
-        )
-        if text is None:
-            return reason.text
-        return self._format(text, reason.placeholders)
+        return self._exception(REASON_PREFIX + reason.key, reason.text, reason.placeholders)
 
     def summary_part(self, part: SummaryPart) -> str:
         """Return one part of the summary in this language."""
         count = part.count
         text_key = part.text_key(plural_category(self._language, 0 if count is None else count))
-        text = self._strings.get(
-            f"component.{DOMAIN}.exceptions.{SUMMARY_PREFIX}{text_key}.message"
-        )
-        if text is None:
-            return part.text
-        return self._format(text, part.placeholders)
+        return self._exception(SUMMARY_PREFIX + text_key, part.text, part.placeholders)
 
     def summary(self, analysis: Analysis) -> str:
         """Return the summary paragraph in this language (the warnings not included)."""
