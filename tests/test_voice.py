@@ -75,6 +75,22 @@ async def assist(hass: HomeAssistant, config_entry: MockConfigEntry, power_senso
     await hass.async_block_till_done()
 
 
+def second_machine(hass: HomeAssistant, config_entry: MockConfigEntry) -> MockConfigEntry:
+    """A second machine, "Office", like the first on a plug of its own (not added to hass)."""
+    hass.states.async_set(
+        "sensor.office_plug_power", "1.0", hass.states.get(POWER_SENSOR).attributes
+    )
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Office",
+        options={
+            **config_entry.options,
+            "name": "Office",
+            "power_sensor": "sensor.office_plug_power",
+        },
+    )
+
+
 async def adjust(hass: HomeAssistant, count: int) -> None:
     await hass.services.async_call(
         DOMAIN, "adjust_shots", {"config_entry_id": ENTRY_ID, "count": count}, blocking=True
@@ -360,18 +376,7 @@ async def test_builtin_intents_on_our_entities(hass: HomeAssistant) -> None:
 @pytest.mark.usefixtures("assist")
 async def test_machine_slot(hass: HomeAssistant, config_entry: MockConfigEntry) -> None:
     """With two machines the name picks one; without it the answer asks which."""
-    hass.states.async_set(
-        "sensor.office_plug_power", "1.0", hass.states.get(POWER_SENSOR).attributes
-    )
-    office = MockConfigEntry(
-        domain=DOMAIN,
-        title="Office",
-        options={
-            **config_entry.options,
-            "name": "Office",
-            "power_sensor": "sensor.office_plug_power",
-        },
-    )
+    office = second_machine(hass, config_entry)
     office.add_to_hass(hass)
     assert await hass.config_entries.async_setup(office.entry_id)
     await hass.async_block_till_done()
@@ -565,24 +570,14 @@ async def test_readme_examples_are_understood(hass: HomeAssistant, language: str
         assert speech(response), text
 
 
+@pytest.mark.usefixtures("power_sensor")
 async def test_sentences_go_with_the_last_machine_wanting_them(
-    hass: HomeAssistant, config_entry: MockConfigEntry, power_sensor: str
+    hass: HomeAssistant, config_entry: MockConfigEntry
 ) -> None:
     """Removing a machine keeps the sentences while another wants them; the last one takes
     them away."""
     config_dir = Path(hass.config.config_dir)
-    hass.states.async_set(
-        "sensor.office_plug_power", "1.0", hass.states.get(power_sensor).attributes
-    )
-    office = MockConfigEntry(
-        domain=DOMAIN,
-        title="Office",
-        options={
-            **config_entry.options,
-            "name": "Office",
-            "power_sensor": "sensor.office_plug_power",
-        },
-    )
+    office = second_machine(hass, config_entry)
     for entry in (config_entry, office):
         entry.add_to_hass(hass)
         assert await hass.config_entries.async_setup(entry.entry_id)
