@@ -114,6 +114,7 @@ class ShotDetector:
         "_heater_on",
         "_heating",
         "_heating_since",
+        "_high",
         "_high_since",
         "_last_dt",
         "_last_ts",
@@ -144,6 +145,7 @@ class ShotDetector:
         "_seg_start",
         "_seg_step",
         "_settings",
+        "_standby",
         "_standby_since",
         "_state",
         "_tracker",
@@ -160,6 +162,9 @@ class ShotDetector:
         self._full = 0.0
         # a pump reading from this up has the heater on (see heater_on_ratio)
         self._heater_on = settings.high_watts
+        # (settings read for every reading, as attributes of the detector's own)
+        self._standby = settings.standby_watts
+        self._high = settings.high_watts
         bands = [(settings.pump_min_watts, settings.pump_max_watts)]
         if settings.pump2_max_watts > 0.0:
             bands.append((settings.pump2_min_watts, settings.pump2_max_watts))
@@ -336,15 +341,16 @@ class ShotDetector:
 
         # a polled plug (one reading every N s) hides what happens between two readings
         # (updated after _advance: what time alone decides must not depend on this reading)
-        if dt >= _POLL_MIN_SECONDS and -_POLL_JITTER <= dt - self._last_dt <= _POLL_JITTER:
+        last_dt = self._last_dt
+        if dt >= _POLL_MIN_SECONDS and -_POLL_JITTER <= dt - last_dt <= _POLL_JITTER:
             if self._poll_hits < _POLL_HITS:
                 self._poll_hits += 1
             else:
                 self._poll = dt
             self._last_dt = dt
         elif not (
-            _POLL_RAMP_MIN <= self._last_dt <= _POLL_RAMP_MAX
-            and -_POLL_JITTER <= dt - round(dt / self._last_dt) * self._last_dt <= _POLL_JITTER
+            _POLL_RAMP_MIN <= last_dt <= _POLL_RAMP_MAX
+            and -_POLL_JITTER <= dt - round(dt / last_dt) * last_dt <= _POLL_JITTER
         ):
             self._poll_hits = 0
             self._poll = 0.0
@@ -355,7 +361,7 @@ class ShotDetector:
         prev = self._last_w
         self._last_w = watts
         tracker = self._tracker
-        if watts < self._settings.standby_watts or (
+        if watts < self._standby or (
             prev is not None and watts <= self._alone_max and prev - watts >= self._heater_jump
         ):
             # standby, or a heater switched off (a drop a PID's smooth draw never makes)
@@ -388,7 +394,8 @@ class ShotDetector:
                     self._levels.pump_reading(watts)
             elif kind == PUMP_OFF:
                 tracker.last_step = self._exact_drop(prev, watts)
-                self._apply(OFF, ts, events)
+                if self._pump:
+                    self._apply(OFF, ts, events)
             elif kind == LEAN_OFF and self._pump:
                 # a reading between the expected levels (a plug's average straddling the pump
                 # stopping): keep the pump state; if the plug reports nothing else, the value
@@ -398,7 +405,7 @@ class ShotDetector:
             if self._level_mode:
                 self._level_mode = False
                 tracker.force(self._pump, ts)
-            polled = self._ramp_poll and self._polled_ramps()
+            polled = self._ramp_poll and _POLL_RAMP_MIN <= self._poll <= _POLL_RAMP_MAX
             action = (
                 self._flow_action(ts, watts) if self._flow else tracker.update(ts, watts, polled)
             )
@@ -478,19 +485,15 @@ class ShotDetector:
                     self._restart_segment(start, events)
             self._pump_off(at)
 
-    def _polled_ramps(self) -> bool:
-        """Whether the plug is polled so that the heater's response is what shows the pump."""
-        return _POLL_RAMP_MIN <= self._poll <= _POLL_RAMP_MAX
-
     def _exact_drop(self, prev: float | None, watts: float) -> float:
         """Return the pump's draw when the pump alone stopped (to standby), else 0.
 
         A reading of the pump alone right before standby is the pump's draw (as the plug
         reads it); a drop from heater + pump straddles the stop or the heater's level.
         """
-        settings = self._settings
-        if prev is None or not self._prev_tight or watts >= settings.standby_watts:
+        if prev is None or not self._prev_tight or watts >= self._standby:
             return 0.0
+        settings = self._settings
         if settings.pump_min_watts <= prev <= settings.pump_max_watts or (
             settings.pump2_min_watts <= prev <= settings.pump2_max_watts
         ):
@@ -789,15 +792,14 @@ class ShotDetector:
     # ------------------------------------------------------------------ machine state
 
     def _track_state(self, ts: float, watts: float, events: list[DetectorEvent]) -> None:
-        settings = self._settings
         state = self._state
-        if watts < settings.standby_watts:
+        if watts < self._standby:
             self._seen_off = True
             if self._standby_since is None:
                 self._standby_since = ts
             due = (
                 state is not MachineState.OFF
-                and ts - self._standby_since >= settings.off_after_seconds
+                and ts - self._standby_since >= self._settings.off_after_seconds
             )
         else:
             self._standby_since = None
@@ -807,13 +809,13 @@ class ShotDetector:
                 self._heating_since = ts
                 self._heat_sum = self._heat_time = self._heat_max = 0.0
                 self._heat_prev_w = 0.0
-        if watts >= settings.high_watts and not self._pump:
+        if watts >= self._high and not self._pump:
             high = True
             if self._high_since is None:
                 self._high_since = ts
             elif (
                 state is not MachineState.STEAMING
-                and ts - self._high_since >= settings.steam_min_seconds
+                and ts - self._high_since >= self._settings.steam_min_seconds
             ):
                 due = True
         else:

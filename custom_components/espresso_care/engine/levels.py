@@ -105,12 +105,15 @@ class HeaterLevels:
         "_seen",
         "_settings",
         "_share",
+        "_shot_max",
+        "_standby",
         "_step_bins",
         "_step_every",
         "_step_lo",
         "_step_new",
         "_steps_skip_hi",
         "_steps_skip_lo",
+        "_tolerance",
         "explains",
         "run_ranges",
         "tight",
@@ -119,6 +122,10 @@ class HeaterLevels:
     def __init__(self, settings: DetectorSettings) -> None:
         """Start with no levels learned (only 0 and the profile's pump ranges)."""
         self._settings = settings
+        # (the settings observe reads for every reading, as attributes of its own)
+        self._standby = settings.standby_watts
+        self._tolerance = settings.level_tolerance_watts
+        self._shot_max = settings.shot_max_seconds
         self._q = 0.0
         self._full = 0.0
         self._pump_ranges = [(settings.pump_min_watts, settings.pump_max_watts)]
@@ -283,18 +290,15 @@ class HeaterLevels:
             kind = self._classify(x)
         if not self._prev_kind & _UNJUDGED:
             self._judge(ts)
-        settings = self._settings
         full = self._full
-        if x < settings.standby_watts or (
-            full > 0.0
-            and -settings.level_tolerance_watts <= x - full <= settings.level_tolerance_watts
-        ):
+        tol = self._tolerance
+        if x < self._standby or (full > 0.0 and -tol <= x - full <= tol):
             # standby and the full heater are levels on every machine: they tell nothing
             kind |= _UNJUDGED
         if kind & _KIND == PUMP_ON:
             if self._on_since is None:
                 self._on_since = ts
-            elif ts - self._on_since > self._settings.shot_max_seconds:
+            elif ts - self._on_since > self._shot_max:
                 # "the pump" for longer than any run: no pump (a PID idling at its draw)
                 kind = kind & ~_KIND | PUMP_OFF
         else:

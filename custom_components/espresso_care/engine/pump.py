@@ -140,13 +140,18 @@ class PumpTracker:
         "_tent_k",
         "_tent_size",
         "_tent_ts",
+        "_th_alone",
+        "_th_jump",
+        "_th_partial",
+        "_th_step",
+        "_th_zig",
         "_v",
         "_z",
         "_z_d",
         "_z_k",
-        "_z_on",
         "_z_t",
         "_z_x",
+        "alternating",
         "full",
         "last_step",
         "on",
@@ -170,6 +175,7 @@ class PumpTracker:
         self._standby = standby
         self._ref_list: list[float] = []
         self._ref_min = self._ref_max = 0.0
+        self._th_alone = self._th_jump = self._th_partial = self._th_step = self._th_zig = 0.0
         self._learned = 0.0
         self._count = 0
         self._recent: list[float] = []
@@ -192,7 +198,7 @@ class PumpTracker:
         self._tb_v = self._tb_s = self._tb_t = 0.0
         # 2 s window alternation: share of sign flips, on, last raw reading, its time, change
         self._z = 0.0
-        self._z_on = False
+        self.alternating = False
         self._z_x = -1.0
         self._z_t = -_INF
         self._z_d = 0.0
@@ -224,11 +230,6 @@ class PumpTracker:
         return self._learned if self._count >= _LEARN_MIN else None
 
     @property
-    def alternating(self) -> bool:
-        """Whether the readings alternate (a 2 s PID window read every second)."""
-        return self._z_on
-
-    @property
     def runs(self) -> int:
         """How many runs the pump draw was learned from."""
         return self._count
@@ -250,8 +251,14 @@ class PumpTracker:
         else:
             refs = [(low + high) / 2.0 for low, high in self._bands]
         self._ref_list = refs
-        self._ref_min = min(refs)
-        self._ref_max = max(refs)
+        low = self._ref_min = min(refs)
+        high = self._ref_max = max(refs)
+        # the thresholds update() reads for every reading, made of them
+        self._th_jump = _JUMP * _STEP_HIGH * high
+        self._th_step = _STEP_LOW * low
+        self._th_alone = 0.5 * _STEP_LOW * low
+        self._th_partial = _PARTIAL * low
+        self._th_zig = _ZIG_SIZE * low
 
     def _clamp(self, watts: float) -> float | None:
         for low, high in self._bands:
@@ -359,7 +366,7 @@ class PumpTracker:
         alt = False
         if prev >= 0.0:
             d = x - prev
-            small = _ZIG_SIZE * self._ref_min
+            small = self._th_zig
             z = self._z
             if _ZIG_MIN_SECONDS <= gap <= _DENSE_SECONDS:
                 # (the window's two seconds are read a second apart)
@@ -372,11 +379,11 @@ class PumpTracker:
                 z -= z * _ZIG_WEIGHT
             self._z = z
             self._z_d = d
-            if z >= (_ZIG_LEAVE if self._z_on else _ZIG_ENTER):
-                if not self._z_on:
+            if z >= (_ZIG_LEAVE if self.alternating else _ZIG_ENTER):
+                if not self.alternating:
                     self._alternate(True)
                 alt = dense and self._z_k >= 0
-            elif self._z_on:
+            elif self.alternating:
                 self._alternate(False)
         best_k = -1
         best_d = _INF
@@ -395,7 +402,7 @@ class PumpTracker:
             if d < best_d:
                 best_k, best_d, pred, dt = k, d, p, age
         refs = self._ref_list
-        jump = _JUMP * _STEP_HIGH * self._ref_max
+        jump = self._th_jump
         result = NONE
         if self.on and ts - self.switch_ts > _STUCK_FACTOR * self._longest:
             # "running" far longer than any run: that start was a heater ramp after all
@@ -423,7 +430,7 @@ class PumpTracker:
         else:
             self._z_k = best_k
             result = self._reading(best_k, ts, x, pred, dt, refs)
-        if self.on and (x < self._standby or x < 0.5 * _STEP_LOW * self._ref_min):
+        if self.on and (x < self._standby or x < self._th_alone):
             # nothing at all, or less than the pump alone draws
             self._tent_k = -1
             self.on = False
@@ -435,7 +442,7 @@ class PumpTracker:
     def _alternate(self, on: bool) -> None:
         """Enter or leave the alternating readings' mode (see update)."""
         # the tracks hold other readings from now on: they start afresh (the pump state stays)
-        self._z_on = on
+        self.alternating = on
         self._t = [-_INF, -_INF]
         self._pend_k = -1
         self._tent_k = -1
@@ -478,14 +485,14 @@ class PumpTracker:
                 self._n[k] += (min(spike, cap) - self._n[k]) * _NOISE_WEIGHT
         e = x - pred
         noise = self._n[k]
-        small = _PARTIAL * self._ref_min
+        small = self._th_partial
         ae = e if e >= 0.0 else -e
         if self._pend_k == k:
             pe = self._pend_e
             reach = ae + (pe if pe >= 0.0 else -pe)
         else:
             reach = ae
-        if result == NONE and self._tent_k < 0 and reach >= _STEP_LOW * self._ref_min:
+        if result == NONE and self._tent_k < 0 and reach >= self._th_step:
             # (a step smaller than any pump step, even with the partial one before, is none)
             # a plug's reading (and the heater's supply) wobbles by a few % of the reading too
             candidate = self._step(k, ts, e, refs, max(noise, _LEVEL_NOISE * x))
@@ -495,7 +502,7 @@ class PumpTracker:
                 self._switch(*candidate)
             elif candidate is not None:
                 self._tent_k = k
-                self._tent_alt = self._z_on
+                self._tent_alt = self.alternating
                 self._tent_at, self._tent_size = candidate
                 self._tent_ts = ts
                 # a step between readings close in time shows the whole draw; after a silence
@@ -510,11 +517,20 @@ class PumpTracker:
             self._pend_k, self._pend_e, self._pend_ts = k, e, ts
         else:
             self._pend_k = -1
-        self._n[k] = noise + (min(ae, small * 2.0) - noise) * _NOISE_WEIGHT
+        # (comparisons, not min() / max(): this runs for nearly every reading)
+        cap = small * 2.0
+        self._n[k] = noise + ((cap if cap < ae else ae) - noise) * _NOISE_WEIGHT
         if 0.0 < dt <= _SLOPE_SECONDS:
             # Holt's local linear trend: the level follows part of the deviation, the slope
-            # a little of it
-            self._s[k] = max(-_SLOPE_MAX, min(_SLOPE_MAX, self._s[k] + _BETA * e / dt))
+            # a little of it (at most _SLOPE_MAX either way)
+            slope = self._s[k] + _BETA * e / dt
+            self._s[k] = (
+                _SLOPE_MAX
+                if slope >= _SLOPE_MAX
+                else -_SLOPE_MAX
+                if slope <= -_SLOPE_MAX
+                else slope
+            )
             self._v[k] = pred + _ALPHA * e
         else:
             self._s[k] = 0.0
