@@ -196,7 +196,8 @@ class PumpTracker:
         self._tent_at = self._tent_size = self._tent_ts = 0.0
         self._tent_dense = False
         self._tb_v = self._tb_s = self._tb_t = 0.0
-        # 2 s window alternation: share of sign flips, on, last raw reading, its time, change
+        # 2 s window alternation: share of sign flips; whether the readings alternate (a 2 s
+        # PID window read every second, see update); last raw reading, its time, change
         self._z = 0.0
         self.alternating = False
         self._z_x = -1.0
@@ -524,13 +525,11 @@ class PumpTracker:
             # Holt's local linear trend: the level follows part of the deviation, the slope
             # a little of it (at most _SLOPE_MAX either way)
             slope = self._s[k] + _BETA * e / dt
-            self._s[k] = (
-                _SLOPE_MAX
-                if slope >= _SLOPE_MAX
-                else -_SLOPE_MAX
-                if slope <= -_SLOPE_MAX
-                else slope
-            )
+            if slope > _SLOPE_MAX:
+                slope = _SLOPE_MAX
+            elif slope < -_SLOPE_MAX:
+                slope = -_SLOPE_MAX
+            self._s[k] = slope
             self._v[k] = pred + _ALPHA * e
         else:
             self._s[k] = 0.0
