@@ -205,3 +205,35 @@ def test_heater_flickering_by_about_the_pumps_draw_is_noise(seed: int) -> None:
 
     samples = on_change(simulate(3600, heater=heater, noise=1.0, seed=seed))
     assert shots(run(detector(), samples, tick_every=5.0)) == []
+
+
+# a Shelly Gen2 (5 % changes) on a PID single boiler, recorded around a 22.5 s shot: the
+# heater answers the cold water from the pump's first second at 25-40 W/s, the start is one
+# change of that ramp (+31.7 W) and the stop sits on its top (-36.7 W, then the heater falls;
+# recorded to 39 s, then continued down to the idle draw)
+_RAMP_SHOT = [
+    (0.1, 145.3), (0.8, 159.1), (1.9, 185.8), (3.0, 212.9), (4.0, 238.9), (4.8, 263.9),
+    (6.0, 294.0), (6.9, 331.1), (8.0, 369.4), (9.1, 392.1), (9.7, 434.3), (12.0, 456.6),
+    (12.9, 490.3), (13.7, 525.5), (15.8, 574.6), (19.0, 632.4), (21.8, 674.3), (22.9, 637.6),
+    (26.8, 605.4), (29.1, 555.2), (30.7, 506.7), (33.0, 466.7), (34.9, 419.1), (35.8, 397.2),
+    (37.0, 364.1), (37.9, 335.2), (39.0, 315.2), (40.9, 280.6), (43.0, 250.1), (45.1, 221.7),
+    (47.6, 196.0), (50.2, 171.4), (53.5, 150.2), (57.9, 130.8), (63.0, 116.0),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("shots_before", [0, 3])
+def test_shot_seen_only_in_the_heaters_response(shots_before: int) -> None:
+    samples: list[tuple[float, float | None]] = []
+    t = T0
+    for i in range(shots_before + 1):
+        # the PID idling: an on-change plug reports its wobble every few seconds
+        samples.extend((t + 4.0 * k, 100.1 if k % 2 else 113.6) for k in range(225))
+        start = t + 900.0
+        samples.extend((start + dt, watts) for dt, watts in _RAMP_SHOT)
+        t = start + 120.0
+        if i < shots_before:
+            continue
+        found = _shots_of(samples)
+        assert len(found) == shots_before + 1
+        assert found[-1].start == pytest.approx(start + 0.1, abs=1.0)
+        assert found[-1].duration == pytest.approx(22.5, abs=2.0)

@@ -76,6 +76,8 @@ _INF = math.inf
 _HEAT_PLATEAU_RATIO = 0.95
 _HEAT_PLATEAU_MIN_SECONDS = 10.0
 _HEATING_MAX_SECONDS = 1800.0
+# the heat-up's recent draw: a moving average over about this many seconds
+_HEAT_RECENT_SECONDS = 10.0
 # a machine that does not heat at full power this soon after power-on was already warm
 _HEATING_START_SECONDS = 30.0
 # a flow heater (thermoblock, capsule) brews while its heater is above this x its full power
@@ -108,6 +110,7 @@ class ShotDetector:
         "_heat_max",
         "_heat_prev_ts",
         "_heat_prev_w",
+        "_heat_recent",
         "_heat_sum",
         "_heat_time",
         "_heater_jump",
@@ -234,6 +237,7 @@ class ShotDetector:
         self._heat_max = 0.0
         self._heat_prev_ts = 0.0
         self._heat_prev_w = 0.0
+        self._heat_recent = 0.0
 
     # ------------------------------------------------------------------ public API
 
@@ -416,6 +420,11 @@ class ShotDetector:
                 and not tracker.alternating
                 and (self._alone or watts > self._alone_max)
                 and not (
+                    kind == PUMP_ON
+                    and self._heating
+                    and watts - (self._heat_recent or watts) < tracker.band()[0]
+                )
+                and not (
                     polled
                     and (
                         action == (ON if kind == PUMP_ON else OFF)
@@ -475,12 +484,22 @@ class ShotDetector:
             else:
                 self._pump_on(at, events)
         elif action == OFF and not self._pump and retro is not None:
-            # a run whose start hid in a heater switch: known now that it stopped
+            # a run whose start hid in a heater switch or a heater's response: known now that
+            # it stopped
             self._pump_on(retro, events)
+            if self._tracker.retro_peak >= self._heater_on:
+                # (the response: the heater came on while the water flowed)
+                self._run_heater = True
             self._pump_off(at)
         elif action == OFF and self._pump:
             if not self._flow and not self._level_mode:
                 start = self._tracker.start_for(at, self._settings.shot_max_seconds)
+                if retro is not None:
+                    # the tracker had let go of a start that was no pump (a heater ramp) when
+                    # the heater's response showed the run
+                    start = retro
+                    if self._tracker.retro_peak >= self._heater_on:
+                        self._run_heater = True
                 if start is not None and start != self._seg_start:
                     self._restart_segment(start, events)
             self._pump_off(at)
@@ -808,7 +827,7 @@ class ShotDetector:
                 self._heating = True
                 self._heating_since = ts
                 self._heat_sum = self._heat_time = self._heat_max = 0.0
-                self._heat_prev_w = 0.0
+                self._heat_prev_w = self._heat_recent = 0.0
         if watts >= self._high and not self._pump:
             high = True
             if self._high_since is None:
@@ -840,6 +859,15 @@ class ShotDetector:
             dt = ts - self._heat_prev_ts
             self._heat_sum += prev * dt
             self._heat_time += dt
+        if heater > 0.0:
+            # the heater's draw of the last seconds (it drifts with the mains voltage)
+            recent = self._heat_recent
+            dt = ts - self._heat_prev_ts
+            self._heat_recent = (
+                heater
+                if heater * _HEAT_PLATEAU_RATIO > recent
+                else recent + (heater - recent) * dt / (dt + _HEAT_RECENT_SECONDS)
+            )
         if heater > self._heat_max:
             if heater * _HEAT_PLATEAU_RATIO > self._heat_max:
                 self._heat_sum = self._heat_time = 0.0

@@ -90,6 +90,9 @@ _ZIG_LEAVE = 0.4
 # as no alternation
 _ZIG_SIZE = 0.25
 _ZIG_MIN_SECONDS = 0.5
+# a rise (see _rise) is readings at most this far apart, ended by a fall of this x the pump
+_RISE_GAP_SECONDS = 10.0
+_RISE_FALL = 0.5
 # bounds of a learned pump draw relative to the profile's range
 _LEARN_LOW = 0.6
 _LEARN_HIGH = 1.4
@@ -126,6 +129,12 @@ class PumpTracker:
         "_ref_list",
         "_ref_max",
         "_ref_min",
+        "_rs_base",
+        "_rs_on",
+        "_rs_peak",
+        "_rs_peak_ts",
+        "_rs_quiet",
+        "_rs_start",
         "_s",
         "_seeded",
         "_standby",
@@ -155,6 +164,7 @@ class PumpTracker:
         "full",
         "last_step",
         "on",
+        "retro_peak",
         "retro_start",
         "switch_ts",
     )
@@ -171,6 +181,8 @@ class PumpTracker:
         self._jumps: list[float] = []
         # the start of a run found at its stop (see update), else None
         self.retro_start: float | None = None
+        # ... and the highest reading of that run when the heater's response showed it (else 0)
+        self.retro_peak = 0.0
         self._bands = bands
         self._standby = standby
         self._ref_list: list[float] = []
@@ -206,6 +218,12 @@ class PumpTracker:
         # the track the last reading joined (-1: none)
         self._z_k = -1
         self._tent_alt = False
+        # a rise of the readings that may be a PID heater's response to a shot whose pump
+        # steps the plug hid (see _rise): whether one goes on, its start, the reading before
+        # it, its peak and when; whether the change before the last reading was small
+        self._rs_on = False
+        self._rs_start = self._rs_base = self._rs_peak = self._rs_peak_ts = 0.0
+        self._rs_quiet = False
         self.on = False
         # the full heater power when learned (0 until then)
         self.full = 0.0
@@ -322,6 +340,7 @@ class PumpTracker:
     def expire(self) -> int:
         """Confirm a candidate switch or a partial stop the plug stayed silent after."""
         self.retro_start = None
+        self.retro_peak = 0.0
         if self._tent_k >= 0:
             self._tent_k = -1
             return self._switch(self._tent_at, self._tent_size)
@@ -349,10 +368,12 @@ class PumpTracker:
     def update(self, ts: float, x: float, polled: bool = False) -> int:
         """Process a reading; return ON or OFF when the pump switched (at ``switch_ts``).
 
-        OFF with ``retro_start`` set: the pump ran from ``retro_start`` to ``switch_ts``.
+        OFF with ``retro_start`` set: the pump ran from ``retro_start`` to ``switch_ts``
+        (``retro_peak``: the highest reading meanwhile, when the heater's response showed it).
         ``polled``: the plug reads at a fixed interval of several seconds (see _polled).
         """
         self.retro_start = None
+        self.retro_peak = 0.0
         if polled:
             return self._polled(ts, x)
         self._pl_x = -1.0
@@ -365,6 +386,7 @@ class PumpTracker:
         dense = gap <= _DENSE_SECONDS
         self._z_t = ts
         alt = False
+        d = 0.0
         if prev >= 0.0:
             d = x - prev
             small = self._th_zig
@@ -438,7 +460,53 @@ class PumpTracker:
             self.switch_ts = ts
             self.last_step = 0.0
             result = OFF
+        if prev < 0.0 or self.on or result != NONE or self.alternating or gap > _RISE_GAP_SECONDS:
+            # the steps show this run (or nothing can tell a rise)
+            self._rs_on = False
+            self._rs_quiet = False
+        else:
+            result = self._rise(ts, x, prev, d)
         return result
+
+    def _rise(self, ts: float, x: float, prev: float, d: float) -> int:
+        """Read a shot whose pump steps the plug did not show from the PID heater's response.
+
+        A single boiler's PID heater ramps up while cold water comes in and falls back once
+        it stops; an on-change plug may report that ramp and hide the pump's steps in it
+        (a start no larger than the ramp's own changes, a stop at the ramp's top). A rise
+        that begins with a step of part of a pump draw after small changes, climbs by
+        several pump draws without falling back by half of one and without a heater switch,
+        then falls by that much, was such a run: from the rise's first reading to between
+        its peak and the fall.
+        """
+        p = self._ref_min
+        quiet = self._rs_quiet
+        self._rs_quiet = -_HOLD_PARTIAL * p < d < _HOLD_PARTIAL * p
+        if self._rs_on:
+            if d > self._th_jump or -d > self._th_jump:
+                # a heater switched: no PID's smooth response
+                self._rs_on = False
+                return NONE
+            if x > self._rs_peak:
+                self._rs_peak = x
+                self._rs_peak_ts = ts
+                return NONE
+            if x > self._rs_peak - _RISE_FALL * p:
+                return NONE
+            self._rs_on = False
+            if self._rs_peak - self._rs_base < _POLL_SHOT_RISE * p:
+                return NONE
+            self.retro_start = self._rs_start
+            self.retro_peak = self._rs_peak
+            self.switch_ts = (self._rs_peak_ts + ts) / 2.0
+            self.last_step = 0.0
+            return OFF
+        if quiet and _HOLD_PARTIAL * p <= d <= _STEP_HIGH * self._ref_max:
+            self._rs_on = True
+            self._rs_start = self._rs_peak_ts = ts
+            self._rs_base = prev
+            self._rs_peak = x
+        return NONE
 
     def _alternate(self, on: bool) -> None:
         """Enter or leave the alternating readings' mode (see update)."""
