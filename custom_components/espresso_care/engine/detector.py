@@ -483,25 +483,22 @@ class ShotDetector:
                 self._pump_on_unseen(at)
             else:
                 self._pump_on(at, events)
-        elif action == OFF and not self._pump and retro is not None:
-            # a run whose start hid in a heater switch or a heater's response: known now that
-            # it stopped
-            self._pump_on(retro, events)
-            if self._tracker.retro_peak >= self._heater_on:
-                # (the response: the heater came on while the water flowed)
-                self._run_heater = True
-            self._pump_off(at)
-        elif action == OFF and self._pump:
-            if not self._flow and not self._level_mode:
+        elif action == OFF and (self._pump or retro is not None):
+            if retro is not None and not self._pump:
+                # a run whose start hid in a heater switch or a heater's response: known now
+                # that it stopped
+                self._pump_on(retro, events)
+            elif not self._flow and not self._level_mode:
                 start = self._tracker.start_for(at, self._settings.shot_max_seconds)
                 if retro is not None:
                     # the tracker had let go of a start that was no pump (a heater ramp) when
                     # the heater's response showed the run
                     start = retro
-                    if self._tracker.retro_peak >= self._heater_on:
-                        self._run_heater = True
                 if start is not None and start != self._seg_start:
                     self._restart_segment(start, events)
+            if retro is not None and self._tracker.retro_peak >= self._heater_on:
+                # (the heater's response: the heater came on while the water flowed)
+                self._run_heater = True
             self._pump_off(at)
 
     def _exact_drop(self, prev: float | None, watts: float) -> float:
@@ -855,14 +852,13 @@ class ShotDetector:
     def _track_heat_up(self, ts: float, heater: float) -> None:
         """Learn the full heater power from the power-on heat-up plateau."""
         prev = self._heat_prev_w
+        dt = ts - self._heat_prev_ts
         if prev > 0.0 and prev >= _HEAT_PLATEAU_RATIO * self._heat_max:
-            dt = ts - self._heat_prev_ts
             self._heat_sum += prev * dt
             self._heat_time += dt
         if heater > 0.0:
             # the heater's draw of the last seconds (it drifts with the mains voltage)
             recent = self._heat_recent
-            dt = ts - self._heat_prev_ts
             self._heat_recent = (
                 heater
                 if heater * _HEAT_PLATEAU_RATIO > recent

@@ -150,8 +150,10 @@ class PumpTracker:
         "_tent_size",
         "_tent_ts",
         "_th_alone",
+        "_th_hold",
         "_th_jump",
         "_th_partial",
+        "_th_rise",
         "_th_step",
         "_th_zig",
         "_v",
@@ -188,6 +190,7 @@ class PumpTracker:
         self._ref_list: list[float] = []
         self._ref_min = self._ref_max = 0.0
         self._th_alone = self._th_jump = self._th_partial = self._th_step = self._th_zig = 0.0
+        self._th_hold = self._th_rise = 0.0
         self._learned = 0.0
         self._count = 0
         self._recent: list[float] = []
@@ -278,6 +281,8 @@ class PumpTracker:
         self._th_alone = 0.5 * _STEP_LOW * low
         self._th_partial = _PARTIAL * low
         self._th_zig = _ZIG_SIZE * low
+        self._th_hold = _HOLD_PARTIAL * low
+        self._th_rise = _STEP_HIGH * high
 
     def _clamp(self, watts: float) -> float | None:
         for low, high in self._bands:
@@ -333,7 +338,7 @@ class PumpTracker:
             return self._tent_ts
         if not self.on or self._pend_k < 0 or self._pend_e >= 0.0:
             return None
-        if -self._pend_e < _HOLD_PARTIAL * self._ref_min:
+        if -self._pend_e < self._th_hold:
             return None
         return self._pend_ts
 
@@ -480,8 +485,9 @@ class PumpTracker:
         its peak and the fall.
         """
         p = self._ref_min
+        small = self._th_hold
         quiet = self._rs_quiet
-        self._rs_quiet = -_HOLD_PARTIAL * p < d < _HOLD_PARTIAL * p
+        self._rs_quiet = -small < d < small
         if self._rs_on:
             if d > self._th_jump or -d > self._th_jump:
                 # a heater switched: no PID's smooth response
@@ -501,7 +507,7 @@ class PumpTracker:
             self.switch_ts = (self._rs_peak_ts + ts) / 2.0
             self.last_step = 0.0
             return OFF
-        if quiet and _HOLD_PARTIAL * p <= d <= _STEP_HIGH * self._ref_max:
+        if quiet and small <= d <= self._th_rise:
             self._rs_on = True
             self._rs_start = self._rs_peak_ts = ts
             self._rs_base = prev
