@@ -14,6 +14,7 @@ from custom_components.espresso_care.engine.events import (
     StateChanged,
 )
 from custom_components.espresso_care.engine.profiles import MACHINE_TYPES, settings_for
+from tests.engine.physics import Run, pid_heater, simulate
 
 T0 = 1_772_000_000.0
 
@@ -159,3 +160,68 @@ def test_ticks_do_not_change_the_shots(
     without = outcome(replay(machine_type, samples, None))
     with_ticks = outcome(replay(machine_type, samples, sorted(ticks)))
     assert with_ticks == without
+
+
+class _EveryReadingInFull(ShotDetector):
+    """The detector without its short way for standby readings while off (see feed)."""
+
+    def feed(self, ts: float, watts: float | None) -> list[DetectorEvent]:
+        self._lull = False
+        return super().feed(ts, watts)
+
+
+@st.composite
+def powered_on(draw: st.DrawFn) -> list[tuple[float, float | None]]:
+    """A single boiler switched on: its heat-up, then a PID idling and answering the shots."""
+    heat_up = draw(st.floats(min_value=0.0, max_value=240.0))
+    idle = draw(st.sampled_from([0.0, 55.0, 140.0]))
+    runs: list[Run] = []
+    t = heat_up + draw(st.floats(min_value=0.0, max_value=60.0))
+    for _ in range(draw(st.integers(min_value=1, max_value=3))):
+        length = draw(st.floats(min_value=3.0, max_value=40.0))
+        runs.append(Run(t, t + length, free_flow=length < 8.0))
+        t += length + draw(st.floats(min_value=20.0, max_value=120.0))
+    pid = pid_heater(idle, runs)
+    return simulate(
+        t,
+        heater=lambda at: 1200.0 if at < heat_up else pid(at),
+        runs=runs,
+        noise=draw(st.sampled_from([0.0, 1.0])),
+        seed=draw(st.integers(min_value=0, max_value=99)),
+    )
+
+
+@st.composite
+def days(draw: st.DrawFn) -> list[tuple[float, float | None]]:
+    """Readings of a machine switched on and off: long standby stretches between sessions."""
+    out: list[tuple[float, float | None]] = []
+    t = T0
+    for _ in range(draw(st.integers(min_value=1, max_value=3))):
+        # standby, read every 1-10 s (a little noise, sometimes unavailable), then a session
+        every = draw(st.sampled_from([1.0, 1.0, 5.0, 10.0]))
+        for _ in range(draw(st.integers(min_value=1, max_value=1200))):
+            value = draw(st.sampled_from([0.0, 0.4, 0.9, 1.3, None, 2.5]))
+            out.append((t, value))
+            t += every
+        session = draw(st.one_of(readings, powered_on()))
+        first = min(ts for ts, _ in session)
+        out.extend((t + ts - first, watts) for ts, watts in session)
+        t = max(ts for ts, _ in out) + 1.0
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(MACHINE_TYPES), days(), st.floats(min_value=0.1, max_value=0.9))
+def test_standby_shortcut_changes_nothing(
+    machine_type: str, samples: list[tuple[float, float | None]], tick: float
+) -> None:
+    config = settings_for(machine_type)
+    short, full = ShotDetector(config), _EveryReadingInFull(config)
+    prev = samples[0][0]
+    for ts, watts in samples:
+        now = prev + tick * (ts - prev)
+        assert short.tick(now) == full.tick(now)
+        assert short.feed(ts, watts) == full.feed(ts, watts), (ts, watts)
+        prev = max(prev, ts)
+    assert short.snapshot() == full.snapshot()
+    assert short.export_model() == full.export_model()

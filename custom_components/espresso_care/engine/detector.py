@@ -124,6 +124,9 @@ class ShotDetector:
         "_last_w",
         "_level_mode",
         "_levels",
+        "_lull",
+        "_lull_n",
+        "_lull_ts",
         "_main_end",
         "_main_len",
         "_main_poll",
@@ -238,6 +241,11 @@ class ShotDetector:
         self._heat_prev_ts = 0.0
         self._heat_prev_w = 0.0
         self._heat_recent = 0.0
+        # the machine is off and reads standby: the next standby readings take a short way
+        # (see feed); the last of them, and how many
+        self._lull = False
+        self._lull_ts = 0.0
+        self._lull_n = 0
 
     # ------------------------------------------------------------------ public API
 
@@ -316,6 +324,8 @@ class ShotDetector:
             # a model saved before it carried that: its confirmed step, and whether levels
             # explained the readings
             self._levels.restore(model["heater_step_watts"], model["heater_levels"])
+        if self._lull:
+            self._end_lull()
         if model["machine_on"] and self._state is MachineState.OFF:
             # the machine was on a moment ago: its next readings are no power-on heat-up
             self._state = MachineState.READY
@@ -328,6 +338,16 @@ class ShotDetector:
             return events
         dt = ts - self._last_ts
         self._last_ts = ts
+        if self._lull:
+            if watts is not None and 0.0 <= watts < self._standby:
+                # standby again while the machine is off: nothing but the plug's rhythm moves
+                # (most of a day's readings of a plug that reports every second)
+                self._track_poll(dt)
+                self._last_w = watts
+                self._lull_ts = ts
+                self._lull_n += 1
+                return events
+            self._end_lull()
         if watts is None or not 0.0 <= watts < _INF:
             if not self._paused and (self._run_open or self._bf_count or self._amb_ts is not None):
                 # the last value held until now
@@ -343,24 +363,8 @@ class ShotDetector:
         if self._run_open or self._bf_count:
             self._advance(ts, events)
 
-        # a polled plug (one reading every N s) hides what happens between two readings
         # (updated after _advance: what time alone decides must not depend on this reading)
-        last_dt = self._last_dt
-        if dt >= _POLL_MIN_SECONDS and -_POLL_JITTER <= dt - last_dt <= _POLL_JITTER:
-            if self._poll_hits < _POLL_HITS:
-                self._poll_hits += 1
-            else:
-                self._poll = dt
-            self._last_dt = dt
-        elif not (
-            _POLL_RAMP_MIN <= last_dt <= _POLL_RAMP_MAX
-            and -_POLL_JITTER <= dt - round(dt / last_dt) * last_dt <= _POLL_JITTER
-        ):
-            self._poll_hits = 0
-            self._poll = 0.0
-            self._last_dt = dt
-        # (else a whole number of polls: Home Assistant records no state for a poll that
-        # read the same value as the one before, so a steady reading skips rows)
+        self._track_poll(dt)
 
         prev = self._last_w
         self._last_w = watts
@@ -462,6 +466,36 @@ class ShotDetector:
             self._run_heater = True
         self._track_state(ts, watts, events)
         return events
+
+    def _track_poll(self, dt: float) -> None:
+        """Follow the plug's rhythm: ``dt`` since the reading before.
+
+        A polled plug (one reading every N s) hides what happens between two readings.
+        """
+        last_dt = self._last_dt
+        if dt >= _POLL_MIN_SECONDS and -_POLL_JITTER <= dt - last_dt <= _POLL_JITTER:
+            if self._poll_hits < _POLL_HITS:
+                self._poll_hits += 1
+            else:
+                self._poll = dt
+            self._last_dt = dt
+        elif not (
+            _POLL_RAMP_MIN <= last_dt <= _POLL_RAMP_MAX
+            and -_POLL_JITTER <= dt - round(dt / last_dt) * last_dt <= _POLL_JITTER
+        ):
+            self._poll_hits = 0
+            self._poll = 0.0
+            self._last_dt = dt
+        # (else a whole number of polls: Home Assistant records no state for a poll that
+        # read the same value as the one before, so a steady reading skips rows)
+
+    def _end_lull(self) -> None:
+        """Read every reading again: the tracker takes up the standby readings it skipped."""
+        self._lull = False
+        last = self._last_w
+        if self._lull_n and last is not None and not self._level_mode and not self._flow:
+            polled = self._ramp_poll and _POLL_RAMP_MIN <= self._poll <= _POLL_RAMP_MAX
+            self._tracker.idle(self._lull_ts, last, self._lull_n, polled)
 
     def _apply(
         self,
@@ -574,6 +608,8 @@ class ShotDetector:
         events: list[DetectorEvent] = []
         if self._paused:
             return events
+        if self._lull:
+            self._end_lull()
         if self._run_open:
             self._discard_run(now, "paused", events)
         self._pump = False
@@ -813,10 +849,22 @@ class ShotDetector:
             self._seen_off = True
             if self._standby_since is None:
                 self._standby_since = ts
-            due = (
-                state is not MachineState.OFF
-                and ts - self._standby_since >= self._settings.off_after_seconds
-            )
+            if state is MachineState.OFF:
+                due = False
+                if not (
+                    self._run_open
+                    or self._bf_count
+                    or self._pump
+                    or self._heating
+                    or self._tracker.on
+                    or self._amb_ts is not None
+                ):
+                    # off, and nothing left to decide: the next standby readings take the
+                    # short way (see feed)
+                    self._lull = True
+                    self._lull_n = 0
+            else:
+                due = ts - self._standby_since >= self._settings.off_after_seconds
         else:
             self._standby_since = None
             due = state is MachineState.OFF
