@@ -13,6 +13,7 @@ installs them where the machine has apt and root).
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -347,6 +348,25 @@ def home_assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HomeAss
         log.close()
 
 
+# The page's text, shadow roots included (Home Assistant's frontend is made of them), and
+# whether the card's element is defined.
+_PAGE_TEXT = """() => {
+  const out = [];
+  const walk = (node) => {
+    if (node.shadowRoot) walk(node.shadowRoot);
+    for (const child of node.childNodes) {
+      if (child.nodeType === Node.TEXT_NODE) {
+        const text = child.textContent.trim();
+        if (text) out.push(text);
+      } else if (child.nodeName !== "STYLE" && child.nodeName !== "SCRIPT") walk(child);
+    }
+  };
+  walk(document.body);
+  const card = customElements.get("espresso-care-card") ? "defined" : "not defined";
+  return `(card element ${card}) ` + out.join(" | ").slice(0, 1500);
+}"""
+
+
 class Browser:
     """A chromium tab logged in to Home Assistant, driven from a thread of its own.
 
@@ -363,6 +383,8 @@ class Browser:
         self.page: Page | None = None
         self._artifacts = home_assistant.config
         self._failures = 0
+        # what the page logged last (console messages, uncaught errors): printed on a failure
+        self._console: deque[str] = deque(maxlen=40)
         try:
             self._pool.submit(self._start, home_assistant).result()
         except BaseException:
@@ -383,6 +405,8 @@ class Browser:
             device_scale_factor=1,
         )
         page = context.new_page()
+        page.on("console", lambda message: self._console.append(f"{message.type}: {message.text}"))
+        page.on("pageerror", lambda error: self._console.append(f"page error: {error}"))
         page.set_default_timeout(30_000)
         page.goto(f"{home_assistant.base}/{DASHBOARD}/card")
         page.get_by_role("textbox", name="Username").fill(provision.USERNAME)
@@ -408,10 +432,28 @@ class Browser:
                 self._failures += 1
                 shot = self._artifacts / f"failure-{self._failures}.png"
                 shot.write_bytes(self.page.screenshot())
-                print(f"browser: the page at the failure: {shot}")  # noqa: T201
+                print(self._report(shot))  # noqa: T201
                 raise
 
         return self._pool.submit(call).result()
+
+    def _report(self, shot: Path) -> str:
+        """What the page showed and logged, and Home Assistant's last lines, at a failure.
+
+        (The config directory is gone after the run: the test's output keeps this.)
+        """
+        assert self.page is not None
+        try:
+            body = self.page.evaluate(_PAGE_TEXT)
+        except Exception as err:  # noqa: BLE001 - the page may be gone: say so, keep the failure
+            body = f"(unreadable: {err})"
+        log = self._artifacts / "hass.out"
+        tail = log.read_text(errors="replace")[-3_000:] if log.exists() else ""
+        console = "\n".join(self._console)
+        return (
+            f"browser: the page at the failure: {shot} ({self.page.url})\n--- its text:\n"
+            f"{body}\n--- its console:\n{console}\n--- Home Assistant's last output:\n{tail}"
+        )
 
     def close(self) -> None:
         """Close chromium and stop Playwright."""
