@@ -237,3 +237,35 @@ def test_shot_seen_only_in_the_heaters_response(shots_before: int) -> None:
         assert len(found) == shots_before + 1
         assert found[-1].start == pytest.approx(start + 0.1, abs=1.0)
         assert found[-1].duration == pytest.approx(22.5, abs=2.0)
+
+
+# a Shelly Gen2 on a PID single boiler around a 24.5 s shot (a 1 Hz plug's readings re-sampled
+# as Gen2 reports them): the heater answers from the pump's first second, the steps show a
+# start only 20 s into the shot (+42 W on the ramp) and no stop (it sits on the ramp's top,
+# -34 W after a 4 s silence); recorded to 29.5 s, then continued down to the idle draw
+_LATE_STEP_SHOT = [
+    (-0.1, 124.0), (0.8, 145.4), (1.7, 158.0), (2.6, 184.6), (3.8, 206.3), (4.7, 241.2),
+    (5.7, 264.1), (6.7, 295.4), (7.6, 316.8), (8.7, 356.8), (9.7, 377.7), (11.9, 415.2),
+    (12.8, 440.0), (13.6, 462.6), (15.9, 507.5), (17.7, 553.4), (20.7, 595.5), (22.6, 631.6),
+    (26.8, 597.3), (29.5, 557.0), (31.6, 517.2), (33.9, 476.0), (36.1, 437.5), (38.4, 398.0),
+    (40.9, 359.1), (43.5, 320.6), (46.2, 283.0), (49.1, 246.4), (52.3, 210.9), (55.8, 176.0),
+    (59.8, 142.1), (64.5, 110.3), (70.0, 96.4),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("shots_before", [0, 3])
+def test_shot_whose_steps_show_late_in_the_heaters_response(shots_before: int) -> None:
+    samples: list[tuple[float, float | None]] = []
+    t = T0
+    for i in range(shots_before + 1):
+        # the PID idling: an on-change plug reports its wobble every few seconds
+        samples.extend((t + 3.0 * k, 91.1 if k % 2 else 101.8) for k in range(300))
+        start = t + 900.0
+        samples.extend((start + dt, watts) for dt, watts in _LATE_STEP_SHOT)
+        t = start + 120.0
+        if i < shots_before:
+            continue
+        found = _shots_of(samples)
+        assert len(found) == shots_before + 1
+        assert found[-1].start == pytest.approx(start - 0.1, abs=1.0)
+        assert found[-1].duration == pytest.approx(24.5, abs=2.0)

@@ -457,9 +457,9 @@ class PumpTracker:
                 continue
             # a plug silent for long saw no change above its report threshold
             p = self._v[k] + self._s[k] * age if age <= _SLOPE_SECONDS else self._r[k]
-            d = x - p if x >= p else p - x
-            if d < best_d:
-                best_k, best_d, pred, dt = k, d, p, age
+            dist = x - p if x >= p else p - x
+            if dist < best_d:
+                best_k, best_d, pred, dt = k, dist, p, age
         refs = self._ref_list
         jump = self._th_jump
         result = NONE
@@ -496,12 +496,52 @@ class PumpTracker:
             self.switch_ts = ts
             self.last_step = 0.0
             result = OFF
-        if prev < 0.0 or self.on or result != NONE or self.alternating or gap > _RISE_GAP_SECONDS:
+        if self._rs_on and (self.on or result == OFF) and not self.alternating:
+            # the pump's steps showed inside a rise of the heater's response
+            result = self._rise_stepped(ts, x, d, result, dense)
+        elif prev < 0.0 or self.on or result != NONE or self.alternating or gap > _RISE_GAP_SECONDS:
             # the steps show this run (or nothing can tell a rise)
             self._rs_on = False
             self._rs_quiet = False
         else:
             result = self._rise(ts, x, prev, d)
+        return result
+
+    def _rise_stepped(self, ts: float, x: float, d: float, result: int, dense: bool) -> int:
+        """Follow a rise of the heater's response inside which the tracker saw the pump start.
+
+        The start the steps showed may be the heater's ramp (or the pump's draw growing
+        against the puck) well into the run, and the stop may hide at the top of the ramp.
+        Once the rise climbed by several pump draws, as a shot's response does, the run began
+        with the rise (``retro_start``); it ends where the steps show the stop (``result``
+        OFF), or, after a silence of the plug (not ``dense``), where the heater fell back from
+        its peak, as in _rise: readings a second apart show the stop as a step, so there a
+        heater falling back is a PID past its peak while the pump still runs.
+        """
+        if d > self._th_jump or -d > self._th_jump:
+            # a heater switched: no PID's smooth response
+            self._rs_on = False
+            return result
+        if x > self._rs_peak:
+            self._rs_peak = x
+            self._rs_peak_ts = ts
+        falling = not dense and x <= self._rs_peak - _RISE_FALL * self._ref_min
+        if result != OFF and not falling:
+            return result
+        self._rs_on = False
+        self._rs_quiet = False
+        if not (
+            self._rs_peak - self._rs_base >= _POLL_SHOT_RISE * self._ref_min
+            and self._rs_start <= self.switch_ts
+            and ts - self._rs_start <= self._longest
+        ):
+            return result
+        if result != OFF:
+            # the stop hid at the top of the response
+            self.force(False, (self._rs_peak_ts + ts) / 2.0)
+            result = OFF
+        self.retro_start = self._rs_start
+        self.retro_peak = self._rs_peak
         return result
 
     def _rise(self, ts: float, x: float, prev: float, d: float) -> int:
