@@ -182,8 +182,26 @@ BASELINE = [27.0, 26.4, 28.1, 27.5, 26.9, 27.8, 27.2, 26.6, 28.4, 27.1] * 2
 RECENT = [33.6, 34.8, 35.2]
 
 
+async def _entry_settled(ws: Any, entry_id: str) -> None:
+    """Wait until the entry is loaded and stays so (the reload its options saved is over).
+
+    Disabling it while that reload is pending or running raced with it: the entry ended up
+    not loaded and its entities unavailable (a setup error of the browser tests, now and then).
+    """
+    deadline = time.monotonic() + 60.0
+    loaded = 0
+    while loaded < 3:
+        entries = await ws.call("config_entries/get", domain=provision.DOMAIN)
+        state = next((e["state"] for e in entries if e["entry_id"] == entry_id), None)
+        loaded = loaded + 1 if state == "loaded" else 0
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the Espresso Care entry stayed {state}")
+        await asyncio.sleep(0.5)
+
+
 async def _seed_history(ws: Any, config: Path, entry_id: str) -> None:
     """Give the machine a history: its entry off, its store file edited, its entry on again."""
+    await _entry_settled(ws, entry_id)
     await ws.call("config_entries/disable", entry_id=entry_id, disabled_by="user")
     path = config / ".storage" / f"{provision.DOMAIN}.{entry_id}"
     stored = json.loads(path.read_text(encoding="utf-8"))
@@ -203,6 +221,7 @@ async def _seed_history(ws: Any, config: Path, entry_id: str) -> None:
     stored["data"]["maintenance"]["drift"] = {"baseline": BASELINE, "recent": RECENT}
     path.write_text(json.dumps(stored), encoding="utf-8")
     await ws.call("config_entries/disable", entry_id=entry_id, disabled_by=None)
+    await _entry_settled(ws, entry_id)
 
 
 async def _provision(base: str, config: Path, pid: int) -> tuple[str, str, list[dict[str, Any]]]:
