@@ -221,22 +221,37 @@ _RAMP_SHOT = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("shots_before", [0, 3])
-def test_shot_seen_only_in_the_heaters_response(shots_before: int) -> None:
+def _assert_response_shot(
+    readings: list[tuple[float, float]],
+    idle: tuple[float, float, float],
+    shots_before: int,
+    duration: float,
+) -> None:
+    """``readings`` (s from the shot's start, W) after 900 s of a PID idling: the shot counts.
+
+    ``idle``: the on-change plug's report interval and the two values of the PID's wobble;
+    ``shots_before`` such shots come first, each after the same idle.
+    """
+    every, low, high = idle
     samples: list[tuple[float, float | None]] = []
     t = T0
     for i in range(shots_before + 1):
-        # the PID idling: an on-change plug reports its wobble every few seconds
-        samples.extend((t + 4.0 * k, 100.1 if k % 2 else 113.6) for k in range(225))
+        samples.extend((t + every * k, low if k % 2 else high) for k in range(int(900 / every)))
         start = t + 900.0
-        samples.extend((start + dt, watts) for dt, watts in _RAMP_SHOT)
+        samples.extend((start + dt, watts) for dt, watts in readings)
         t = start + 120.0
         if i < shots_before:
             continue
         found = _shots_of(samples)
         assert len(found) == shots_before + 1
-        assert found[-1].start == pytest.approx(start + 0.1, abs=1.0)
-        assert found[-1].duration == pytest.approx(22.5, abs=2.0)
+        assert found[-1].start == pytest.approx(start + readings[0][0], abs=1.0)
+        assert found[-1].duration == pytest.approx(duration, abs=2.0)
+
+
+@pytest.mark.parametrize("shots_before", [0, 3])
+def test_shot_seen_only_in_the_heaters_response(shots_before: int) -> None:
+    # the PID idling: an on-change plug reports its wobble every few seconds
+    _assert_response_shot(_RAMP_SHOT, (4.0, 100.1, 113.6), shots_before, 22.5)
 
 
 # a Shelly Gen2 on a PID single boiler around a 24.5 s shot (a 1 Hz plug's readings re-sampled
@@ -255,17 +270,4 @@ _LATE_STEP_SHOT = [
 
 @pytest.mark.parametrize("shots_before", [0, 3])
 def test_shot_whose_steps_show_late_in_the_heaters_response(shots_before: int) -> None:
-    samples: list[tuple[float, float | None]] = []
-    t = T0
-    for i in range(shots_before + 1):
-        # the PID idling: an on-change plug reports its wobble every few seconds
-        samples.extend((t + 3.0 * k, 91.1 if k % 2 else 101.8) for k in range(300))
-        start = t + 900.0
-        samples.extend((start + dt, watts) for dt, watts in _LATE_STEP_SHOT)
-        t = start + 120.0
-        if i < shots_before:
-            continue
-        found = _shots_of(samples)
-        assert len(found) == shots_before + 1
-        assert found[-1].start == pytest.approx(start - 0.1, abs=1.0)
-        assert found[-1].duration == pytest.approx(24.5, abs=2.0)
+    _assert_response_shot(_LATE_STEP_SHOT, (3.0, 91.1, 101.8), shots_before, 24.5)

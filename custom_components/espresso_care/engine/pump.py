@@ -518,13 +518,8 @@ class PumpTracker:
         its peak, as in _rise: readings a second apart show the stop as a step, so there a
         heater falling back is a PID past its peak while the pump still runs.
         """
-        if d > self._th_jump or -d > self._th_jump:
-            # a heater switched: no PID's smooth response
-            self._rs_on = False
+        if not self._rise_follow(ts, x, d):
             return result
-        if x > self._rs_peak:
-            self._rs_peak = x
-            self._rs_peak_ts = ts
         falling = not dense and x <= self._rs_peak - _RISE_FALL * self._ref_min
         if result != OFF and not falling:
             return result
@@ -544,6 +539,17 @@ class PumpTracker:
         self.retro_peak = self._rs_peak
         return result
 
+    def _rise_follow(self, ts: float, x: float, d: float) -> bool:
+        """Follow an open rise by one reading (its peak); False when a heater switch ended it."""
+        if d > self._th_jump or -d > self._th_jump:
+            # a heater switched: no PID's smooth response
+            self._rs_on = False
+            return False
+        if x > self._rs_peak:
+            self._rs_peak = x
+            self._rs_peak_ts = ts
+        return True
+
     def _rise(self, ts: float, x: float, prev: float, d: float) -> int:
         """Read a shot whose pump steps the plug did not show from the PID heater's response.
 
@@ -560,15 +566,7 @@ class PumpTracker:
         quiet = self._rs_quiet
         self._rs_quiet = -small < d < small
         if self._rs_on:
-            if d > self._th_jump or -d > self._th_jump:
-                # a heater switched: no PID's smooth response
-                self._rs_on = False
-                return NONE
-            if x > self._rs_peak:
-                self._rs_peak = x
-                self._rs_peak_ts = ts
-                return NONE
-            if x > self._rs_peak - _RISE_FALL * p:
+            if not self._rise_follow(ts, x, d) or x > self._rs_peak - _RISE_FALL * p:
                 return NONE
             self._rs_on = False
             if self._rs_peak - self._rs_base < _POLL_SHOT_RISE * p:
