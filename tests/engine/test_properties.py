@@ -166,8 +166,11 @@ class _EveryReadingInFull(ShotDetector):
     """The detector without its short way for standby readings while off (see feed)."""
 
     def feed(self, ts: float, watts: float | None) -> list[DetectorEvent]:
-        self._lull = False
-        return super().feed(ts, watts)
+        if not ts > self._last_ts:
+            return []
+        dt = ts - self._last_ts
+        self._last_ts = ts
+        return self._read(ts, dt, watts)
 
 
 @st.composite
@@ -200,7 +203,7 @@ def days(draw: st.DrawFn) -> list[tuple[float, float | None]]:
         # standby, read every 1-10 s (a little noise, sometimes unavailable), then a session
         every = draw(st.sampled_from([1.0, 1.0, 5.0, 10.0]))
         for _ in range(draw(st.integers(min_value=1, max_value=1200))):
-            value = draw(st.sampled_from([0.0, 0.4, 0.9, 1.3, None, 2.5]))
+            value = draw(st.sampled_from([0.0, 0.4, 0.9, 1.3, None, 2.5, 4.2]))
             out.append((t, value))
             t += every
         session = draw(st.one_of(readings, powered_on()))

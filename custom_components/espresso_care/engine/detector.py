@@ -308,6 +308,9 @@ class ShotDetector:
         model = _valid_model(data)
         if model is None:
             return False
+        if self._lull:
+            # (the readings passed over came before the model)
+            self._end_lull()
         levels = model["levels"]
         if levels is not None and not self._levels.fits(levels):
             return False
@@ -324,8 +327,6 @@ class ShotDetector:
             # a model saved before it carried that: its confirmed step, and whether levels
             # explained the readings
             self._levels.restore(model["heater_step_watts"], model["heater_levels"])
-        if self._lull:
-            self._end_lull()
         if model["machine_on"] and self._state is MachineState.OFF:
             # the machine was on a moment ago: its next readings are no power-on heat-up
             self._state = MachineState.READY
@@ -333,20 +334,28 @@ class ShotDetector:
 
     def feed(self, ts: float, watts: float | None) -> list[DetectorEvent]:
         """Process one sample; ``watts`` None means unavailable/unknown."""
-        events: list[DetectorEvent] = []
         if not ts > self._last_ts:
-            return events
+            return []
         dt = ts - self._last_ts
         self._last_ts = ts
+        if self._lull and watts is not None and 0.0 <= watts < self._standby:
+            # standby again while the machine is off (most of a day's readings of a plug that
+            # reports every second): what such a reading does depends on it alone (see _read),
+            # so only the plug's rhythm follows each; the tracker takes the last of them when
+            # the readings move
+            self._track_poll(dt)
+            self._last_w = watts
+            self._lull_ts = ts
+            self._lull_n += 1
+            return []
+        return self._read(ts, dt, watts)
+
+    def _read(self, ts: float, dt: float, watts: float | None) -> list[DetectorEvent]:
+        """Read one sample ``dt`` after the one before."""
+        events: list[DetectorEvent] = []
+        # a standby reading of a machine switched off, with nothing left to decide
+        quiet = self._lull and watts is not None and 0.0 <= watts < self._standby
         if self._lull:
-            if watts is not None and 0.0 <= watts < self._standby:
-                # standby again while the machine is off: nothing but the plug's rhythm moves
-                # (most of a day's readings of a plug that reports every second)
-                self._track_poll(dt)
-                self._last_w = watts
-                self._lull_ts = ts
-                self._lull_n += 1
-                return events
             self._end_lull()
         if watts is None or not 0.0 <= watts < _INF:
             if not self._paused and (self._run_open or self._bf_count or self._amb_ts is not None):
@@ -414,11 +423,21 @@ class ShotDetector:
                 self._level_mode = False
                 tracker.force(self._pump, ts)
             polled = self._ramp_poll and _POLL_RAMP_MIN <= self._poll <= _POLL_RAMP_MAX
-            action = (
-                self._flow_action(ts, watts) if self._flow else tracker.update(ts, watts, polled)
-            )
+            if quiet:
+                # the machine is off: its standby readings tell nothing of the pump
+                # (a flow heater's readings: no heat, no flow, as the tracker has it)
+                action = NONE
+                if not self._flow:
+                    tracker.idle(ts, watts, polled)
+            else:
+                action = (
+                    self._flow_action(ts, watts)
+                    if self._flow
+                    else tracker.update(ts, watts, polled)
+                )
             if (
-                not self._flow
+                not quiet
+                and not self._flow
                 and self._levels.tight
                 and kind <= PUMP_ON
                 and not tracker.alternating
@@ -490,12 +509,19 @@ class ShotDetector:
         # read the same value as the one before, so a steady reading skips rows)
 
     def _end_lull(self) -> None:
-        """Read every reading again: the tracker takes up the standby readings it skipped."""
+        """Read the last of the standby readings feed passed over, as _read would have."""
         self._lull = False
-        last = self._last_w
-        if self._lull_n and last is not None and not self._level_mode and not self._flow:
+        if not self._lull_n:
+            return
+        # (the levels learn nothing from standby readings, and the next reading reads
+        # nothing they left: see HeaterLevels.standby_inert)
+        if self._level_mode:
+            # a drop from standby to standby: no pump stopped
+            self._tracker.last_step = 0.0
+        elif not self._flow and self._last_w is not None:
             polled = self._ramp_poll and _POLL_RAMP_MIN <= self._poll <= _POLL_RAMP_MAX
-            self._tracker.idle(self._lull_ts, last, self._lull_n, polled)
+            self._tracker.idle(self._lull_ts, self._last_w, polled)
+        self._lull_n = 0
 
     def _apply(
         self,
@@ -858,6 +884,7 @@ class ShotDetector:
                     or self._heating
                     or self._tracker.on
                     or self._amb_ts is not None
+                    or not self._levels.standby_inert
                 ):
                     # off, and nothing left to decide: the next standby readings take the
                     # short way (see feed)

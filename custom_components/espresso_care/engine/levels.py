@@ -116,6 +116,7 @@ class HeaterLevels:
         "_tolerance",
         "explains",
         "run_ranges",
+        "standby_inert",
         "tight",
     )
 
@@ -131,6 +132,16 @@ class HeaterLevels:
         self._pump_ranges = [(settings.pump_min_watts, settings.pump_max_watts)]
         if settings.pump2_max_watts > 0.0:
             self._pump_ranges.append((settings.pump2_min_watts, settings.pump2_max_watts))
+        # standby readings teach nothing and always read as "no pump" unless the settings put a
+        # heater step or a pump draw within reach of standby (a change between two standby
+        # readings is no step, none falls in a level bin, none lies near heater + pump); the
+        # reading after one is read the same whatever it was (standby is never judged, see
+        # observe): a run of standby readings can then skip the levels (see ShotDetector.feed)
+        standby = self._standby
+        tol = settings.level_tolerance_watts + settings.level_tolerance_ratio * standby
+        self.standby_inert = standby + _STEP_BIN_WATTS <= settings.heater_step_min_watts and all(
+            low - standby > tol for low, _ in self._pump_ranges
+        )
         # two-pump profiles: which ranges the pump-alone readings of the current run matched
         self.run_ranges = 0 if len(self._pump_ranges) > 1 else -1
         self._range_votes = [0, 0]

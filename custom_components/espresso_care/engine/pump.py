@@ -332,34 +332,38 @@ class PumpTracker:
         self._jumps.clear()
         self.on = False
 
-    def idle(self, ts: float, x: float, readings: int, polled: bool) -> None:
-        """Take up after ``readings`` standby readings that were not fed (the last: ``x``).
+    def idle(self, ts: float, x: float, polled: bool) -> None:
+        """Take a standby reading of a machine switched off (the last of them: ``x``).
 
-        What steady readings at standby would have done: the readings' track (or, polled,
-        the last poll) sits at ``x`` with no slope, and the alternation weight decayed by a
-        step per reading (see update).
+        The machine is off and nothing is pending: its standby readings tell nothing of the
+        pump or a heater's trend, so they teach the tracker nothing (not even the plug's noise
+        at a few watts). One track waits at ``x`` with no slope (polled: the last poll does),
+        nothing is pending and readings that alternated before are forgotten. What is left
+        depends on the last such reading alone, so the detector hands over only the last of a
+        standby stretch (see ShotDetector.feed).
         """
-        if polled:
-            self._pl_x = x
-            self._pl_ts = ts
-            self._t = [-_INF, -_INF]
-            return
-        self._pl_x = -1.0
-        z = self._z * (1.0 - _ZIG_WEIGHT) ** readings
-        self._z = z
-        if self.alternating and z < _ZIG_LEAVE:
+        self._z = 0.0
+        if self.alternating:
             self._alternate(False)
         k = self._z_k if self._z_k >= 0 else 0
         self._z_k = k
         self._v[k] = self._r[k] = x
         self._s[k] = 0.0
-        self._t[k] = ts
         self._seeded[k] = -_INF
+        self._t = [-_INF, -_INF]
+        if polled:
+            self._pl_x = x
+            self._pl_ts = ts
+        else:
+            self._pl_x = -1.0
+            self._t[k] = ts
         self._z_x = x
         self._z_t = ts
         self._z_d = 0.0
         self._pend_k = -1
         self._tent_k = -1
+        self._starts.clear()
+        self._jumps.clear()
         self._rs_on = False
         self._rs_quiet = True
 
