@@ -43,6 +43,23 @@ ENTRY_ID = "01JESPRESSOCAREENTRY000001"
 POWER_ATTRIBUTES = {ATTR_UNIT_OF_MEASUREMENT: UnitOfPower.WATT, ATTR_DEVICE_CLASS: "power"}
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the e2e tests, then the browser tests, after all the others.
+
+    The e2e driver starts once the tests are collected and plays its traces in real time
+    (tests/e2e/conftest.py): it runs while the others do, and its tests only read what it
+    measured. The browser tests drive a Home Assistant of their own against the clock: they
+    come once the driver is done.
+    """
+
+    def rank(item: pytest.Item) -> int:
+        if item.get_closest_marker("browser"):
+            return 2
+        return 1 if item.get_closest_marker("e2e_scenarios") else 0
+
+    items.sort(key=rank)  # (a stable sort: the order stays within each group)
+
+
 class EspressoCareSnapshotExtension(HomeAssistantSnapshotExtension):
     """Home Assistant's snapshot format, in ``tests/snapshots`` with every syrupy release.
 

@@ -3,6 +3,8 @@
 The driver (tests/e2e/driver.py) runs the scenarios the selected tests ask for (marker
 ``e2e_scenarios``) at the same time, each against its own Home Assistant process, and writes
 one JSON file per scenario; a test waits for its scenario and asserts on what was measured.
+The driver starts as soon as the tests are collected and the e2e tests run last: it plays
+its traces in real time (minutes of mostly waiting), so it runs while the other tests do.
 Every process is killed at the end of the session, also when a test failed: the driver's
 process group, and every Home Assistant it started (their process ids are in ``pids/``).
 """
@@ -13,16 +15,15 @@ import contextlib
 import json
 import os
 from pathlib import Path
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
-
-if TYPE_CHECKING:
-    from collections.abc import Generator
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULT_TIMEOUT = 600.0
@@ -74,21 +75,23 @@ class E2ERun:
         self.proc.wait(timeout=30)
 
 
-def _wanted_scenarios(session: pytest.Session) -> list[str]:
+_RUN = pytest.StashKey[E2ERun]()
+
+
+def _wanted_scenarios(items: list[pytest.Item]) -> list[str]:
     names: list[str] = []
-    for item in session.items:
+    for item in items:
         for marker in item.iter_markers("e2e_scenarios"):
             names.extend(name for name in marker.args if name not in names)
     return names
 
 
-@pytest.fixture(scope="session")
-def e2e_run(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Generator[E2ERun]:
-    """Start the driver with the scenarios of the selected tests; kill everything at the end."""
-    names = _wanted_scenarios(request.session)
-    out = tmp_path_factory.mktemp("e2e")  # a new directory under /tmp per run
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the driver with the scenarios of the selected tests."""
+    names = _wanted_scenarios(session.items)
+    if not names or session.config.option.collectonly:
+        return
+    out = Path(tempfile.mkdtemp(prefix="espresso-care-e2e-"))  # a new directory per run
     (out / "pids").mkdir()
     with (out / "driver.log").open("wb") as log:
         proc = subprocess.Popen(  # noqa: S603 - our own driver, from the test venv
@@ -99,11 +102,28 @@ def e2e_run(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    run = E2ERun(out, proc)
-    try:
-        yield run
-    finally:
+    session.config.stash[_RUN] = E2ERun(out, proc)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Kill the driver and every Home Assistant it started, also when a test failed.
+
+    Their directory (configurations, logs, results) stays when a test failed.
+    """
+    run = session.config.stash.get(_RUN, None)
+    if run is not None:
         run.kill_everything()
+        if exitstatus == 0:
+            shutil.rmtree(run.out, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def e2e_run(request: pytest.FixtureRequest) -> E2ERun:
+    """The driver started with the scenarios of the selected tests (see the module docstring)."""
+    run = request.config.stash.get(_RUN, None)
+    if run is None:
+        pytest.fail("the e2e driver was not started: the test lacks an e2e_scenarios marker")
+    return run
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
