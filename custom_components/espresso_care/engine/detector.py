@@ -135,6 +135,7 @@ class ShotDetector:
         "_pending_shots",
         "_poll",
         "_poll_hits",
+        "_polled",
         "_prefix_heater",
         "_prev_tight",
         "_pump",
@@ -211,8 +212,10 @@ class ShotDetector:
         self._run_unseen = False
         self._run_heater = False
         self._prefix_heater = False
-        # polling interval of the plug when it reads at a fixed rate, else 0
+        # polling interval of the plug when it reads at a fixed rate, else 0; whether the pump
+        # tracker reads the polls as such (see PumpTracker.update)
         self._poll = 0.0
+        self._polled = False
         self._poll_hits = 0
         self._seg_poll = 0.0
         self._main_poll = 0.0
@@ -422,7 +425,7 @@ class ShotDetector:
             if self._level_mode:
                 self._level_mode = False
                 tracker.force(self._pump, ts)
-            polled = self._ramp_poll and _POLL_RAMP_MIN <= self._poll <= _POLL_RAMP_MAX
+            polled = self._polled
             if quiet:
                 # the machine is off: its standby readings tell nothing of the pump
                 # (a flow heater's readings: no heat, no flow, as the tracker has it)
@@ -497,6 +500,7 @@ class ShotDetector:
                 self._poll_hits += 1
             else:
                 self._poll = dt
+                self._polled = self._ramp_poll and _POLL_RAMP_MIN <= dt <= _POLL_RAMP_MAX
             self._last_dt = dt
         elif not (
             _POLL_RAMP_MIN <= last_dt <= _POLL_RAMP_MAX
@@ -504,6 +508,7 @@ class ShotDetector:
         ):
             self._poll_hits = 0
             self._poll = 0.0
+            self._polled = False
             self._last_dt = dt
         # (else a whole number of polls: Home Assistant records no state for a poll that
         # read the same value as the one before, so a steady reading skips rows)
@@ -519,8 +524,7 @@ class ShotDetector:
             # a drop from standby to standby: no pump stopped
             self._tracker.last_step = 0.0
         elif not self._flow and self._last_w is not None:
-            polled = self._ramp_poll and _POLL_RAMP_MIN <= self._poll <= _POLL_RAMP_MAX
-            self._tracker.idle(self._lull_ts, self._last_w, polled)
+            self._tracker.idle(self._lull_ts, self._last_w, self._polled)
         self._lull_n = 0
 
     def _apply(
