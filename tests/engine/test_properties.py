@@ -10,6 +10,7 @@ from custom_components.espresso_care.engine.detector import ShotDetector
 from custom_components.espresso_care.engine.events import (
     BackflushDetected,
     DetectorEvent,
+    MachineState,
     ShotFinished,
     StateChanged,
 )
@@ -228,3 +229,55 @@ def test_standby_shortcut_changes_nothing(
         prev = max(prev, ts)
     assert short.snapshot() == full.snapshot()
     assert short.export_model() == full.export_model()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(MACHINE_TYPES),
+    st.one_of(readings, days()),
+    st.lists(st.floats(min_value=0.01, max_value=0.99), min_size=1, max_size=4),
+)
+def test_a_tick_before_next_tick_changes_nothing(
+    machine_type: str, samples: list[tuple[float, float | None]], ticks: list[float]
+) -> None:
+    """Ticks left out before ``next_tick`` (Home Assistant's timer waits for it)."""
+    config = settings_for(machine_type)
+    every, timed = ShotDetector(config), ShotDetector(config)
+
+    def tick_both(now: float) -> None:
+        due = timed.next_tick(0.0)
+        if due is not None and now >= due:
+            assert timed.tick(now) == every.tick(now)
+        else:
+            assert every.tick(now) == []
+
+    prev = samples[0][0]
+    for ts, watts in samples:
+        for frac in sorted(ticks):
+            tick_both(prev + frac * (ts - prev))
+        assert timed.feed(ts, watts) == every.feed(ts, watts), (ts, watts)
+        prev = max(prev, ts)
+    tick_both(prev + 3600.0)
+    assert timed.snapshot() == every.snapshot()
+    assert timed.export_model() == every.export_model()
+
+
+def test_next_tick_keeps_the_cadence() -> None:
+    """The next tick comes when time may decide, ``cadence`` after the last reading and tick."""
+    det = ShotDetector(settings_for("single_boiler"))
+    assert det.next_tick(5.0) is None  # nothing read yet
+    det.feed(T0, 1.0)
+    assert det.state is MachineState.OFF
+    assert det.next_tick(5.0) is None  # standby of a machine switched off: only a reading
+    det.feed(T0 + 2.0, 1300.0)  # switched on: the heat-up, any silence may end it
+    assert det.next_tick(5.0) == T0 + 7.0
+    det.feed(T0 + 60.0, 1.0)
+    assert det.state is MachineState.READY
+    # standby of a machine switched on: a tick calls it off after off_after_seconds
+    assert det.next_tick(5.0) == T0 + 60.0 + det.settings.off_after_seconds
+    det.feed(T0 + 61.0, 52.0)  # a pump run: any silence may end it
+    assert det.next_tick(5.0) == T0 + 66.0
+    det.tick(T0 + 69.0)
+    assert det.next_tick(5.0) == T0 + 74.0
+    det.pause(T0 + 70.0)
+    assert det.next_tick(5.0) is None

@@ -155,6 +155,7 @@ class ShotDetector:
         "_standby",
         "_standby_since",
         "_state",
+        "_tick_ts",
         "_tracker",
         "_use_levels",
     )
@@ -164,6 +165,7 @@ class ShotDetector:
         self._settings = settings
         self._last_ts = -_INF
         self._last_w: float | None = None
+        self._tick_ts = -_INF  # the last tick's time (see next_tick)
         self._paused = False
         # learned model: full heater power (power-on heat-up plateau) and the pump's draw
         self._full = 0.0
@@ -271,6 +273,30 @@ class ShotDetector:
     def paused(self) -> bool:
         """True between pause() and resume()."""
         return self._paused
+
+    def next_tick(self, cadence: float) -> float | None:
+        """When to call ``tick`` next if no reading comes first; None: only a reading can matter.
+
+        Otherwise the earliest time at which time alone may decide something, and at least
+        ``cadence`` seconds after the last reading and the last tick: the plug's silence decides
+        a pump run or backflush to close, a heat-up, a state other than ready or off, a heater
+        drawing high (steaming or not); standby decides the machine off once it lasted the
+        ``off_after_seconds``. A tick before that changes nothing.
+        """
+        if self._paused or self._last_w is None:
+            return None
+        due = self._last_ts
+        if not (self._run_open or self._bf_count or self._heating or self._high_since is not None):
+            state = self._state
+            since = self._standby_since
+            if state is MachineState.READY:
+                if since is None:
+                    return None
+                due = since + self._settings.off_after_seconds
+            elif state is MachineState.OFF and since is not None:
+                return None
+        due = max(due, self._last_ts + cadence)
+        return due if due >= self._tick_ts + cadence else self._tick_ts + cadence
 
     def snapshot(self) -> dict[str, float | str | bool | None]:
         """Learned model and current state, for diagnostics (not for restoring)."""
@@ -585,6 +611,7 @@ class ShotDetector:
         events: list[DetectorEvent] = []
         if not now >= self._last_ts or self._paused or self._last_w is None:
             return events
+        self._tick_ts = now
         if self._run_open or self._bf_count:
             self._advance(now, events)
         self._derive_state(now, events)
