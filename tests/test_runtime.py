@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from homeassistant.core import HassJob
+from homeassistant.util.async_ import get_scheduled_timer_handles
 import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events, async_mock_service
 
@@ -126,3 +128,56 @@ async def test_manual_backflush_is_not_a_shot(
     # The switch's state changes that are no removal leave the repair issues alone.
     hass.states.async_set(PLUG_SWITCH, "off")
     await hass.async_block_till_done()
+
+
+def _ticks_armed(hass: HomeAssistant) -> list[float]:
+    """Seconds until each of the shot counter's tick timers waiting in the event loop."""
+    return sorted(
+        handle.when() - hass.loop.time()
+        for handle in get_scheduled_timer_handles(hass.loop)
+        if not handle.cancelled()
+        and any(
+            isinstance(arg, HassJob) and str(arg.name).startswith("espresso_care tick")
+            for arg in handle._args  # what the loop holds
+        )
+    )
+
+
+async def test_tick_runs_only_while_time_decides(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_integration: MockConfigEntry
+) -> None:
+    """No timer while the machine is off; one tick timer from a pump start until it is off again."""
+    await set_power(hass, freezer, STANDBY_WATTS, after=5)
+    await pass_time(hass, freezer, 900)  # standby long enough: off
+    await set_power(hass, freezer, STANDBY_WATTS, after=5)
+    assert hass.states.get(MACHINE_STATE).state == "off"
+    assert _ticks_armed(hass) == []
+    await pass_time(hass, freezer, 60)
+    assert _ticks_armed(hass) == []
+
+    await set_power(hass, freezer, PUMP_WATTS, after=5)  # a pump run starts: the tick is armed
+    (due,) = _ticks_armed(hass)
+    assert 0 < due <= 5
+    await set_power(hass, freezer, PUMP_WATTS, after=5)
+    assert len(_ticks_armed(hass)) == 1  # (never a second one)
+    await set_power(hass, freezer, STANDBY_WATTS, after=20)
+    # the plug stays silent: the tick closes the run and counts the shot
+    await pass_time(hass, freezer, 15)
+    assert hass.states.get(TOTAL).state == "1"
+    # standby, not yet long enough to call the machine off: one timer, for when it is
+    (due,) = _ticks_armed(hass)
+    assert due > 60
+    # a second shot meanwhile: its start brings the tick forward
+    await set_power(hass, freezer, PUMP_WATTS, after=25)
+    (due,) = _ticks_armed(hass)
+    assert due <= 5
+    await set_power(hass, freezer, STANDBY_WATTS, after=25)
+    await pass_time(hass, freezer, 15)
+    assert hass.states.get(TOTAL).state == "2"
+    await pass_time(hass, freezer, 900)
+    assert hass.states.get(MACHINE_STATE).state == "off"
+    assert _ticks_armed(hass) == []
+
+    await hass.config_entries.async_unload(init_integration.entry_id)
+    await set_power(hass, freezer, PUMP_WATTS, after=5)
+    assert _ticks_armed(hass) == []

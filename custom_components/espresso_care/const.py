@@ -114,7 +114,8 @@ SOURCE_VOICE: Final = "voice"
 MAINTENANCE_CHECK_INTERVAL: Final = timedelta(minutes=1)
 
 # Runtime tuning.
-TICK_INTERVAL: Final = timedelta(seconds=5)
+# The detector's tick comes at most this often (and only when time may decide something).
+TICK_SECONDS: Final = 5.0
 AVERAGE_OVER_SHOTS: Final = 10
 RECENT_EVENTS: Final = 20
 

@@ -31,18 +31,20 @@ from homeassistant.const import (
     STATE_UNAVAILABLE,
 )
 from homeassistant.core import (
+    CALLBACK_TYPE,
     Event,
     EventStateChangedData,
     EventStateReportedData,
+    HassJob,
     HomeAssistant,
     State,
     callback,
 )
 from homeassistant.helpers.event import (
+    async_call_later,
     async_track_state_change_event,
     async_track_state_report_event,
     async_track_time_change,
-    async_track_time_interval,
 )
 from homeassistant.util import dt as dt_util
 
@@ -58,7 +60,7 @@ from .const import (
     DOMAIN,
     EVENT_SHOT,
     RECENT_EVENTS,
-    TICK_INTERVAL,
+    TICK_SECONDS,
 )
 from .coordinator import push_coordinator
 from .engine.detector import ShotDetector
@@ -87,6 +89,8 @@ CLOCK_BACK_TOLERANCE = 1.0
 """Seconds a reading may lie before the last one (out-of-order reports) before it counts as a
 clock set back."""
 CLOCK_STEP = 0.001
+_TICK_SLACK = 0.05
+"""Seconds a timer may fire before its time (the event loop's clock resolution) and still tick."""
 MAX_PLAUSIBLE_WATTS = 50_000.0
 """No household socket delivers more; a larger reading is garbage, never a heater or pump."""
 
@@ -199,6 +203,12 @@ class ShotCounter:
         self._read_watts: float | None = None
         self._unit_attributes: Mapping[str, Any] | None = None
         self._unit_factor: float | None = None
+        # The tick: one timer, armed for the detector's next_tick (see _follow_time), if any.
+        self._tick_job = HassJob(
+            self._async_tick, f"{DOMAIN} tick {entry.title}", cancel_on_shutdown=True
+        )
+        self._cancel_tick: CALLBACK_TYPE | None = None
+        self._tick_at = math.inf  # on the timeline
         # shots added from the recorded history (once ever), see async_add_history_shots
         self.history_import: dict[str, Any] | None = stored.get("history_import")
 
@@ -269,15 +279,7 @@ class ShotCounter:
         entry.async_on_unload(
             async_track_state_report_event(self.hass, self.power_sensor, self._async_power_reported)
         )
-        entry.async_on_unload(
-            async_track_time_interval(
-                self.hass,
-                self._async_tick,
-                TICK_INTERVAL,
-                name=f"{DOMAIN} tick {entry.title}",
-                cancel_on_shutdown=True,
-            )
-        )
+        entry.async_on_unload(self._async_stop_ticking)
         entry.async_on_unload(
             async_track_time_change(self.hass, self._async_midnight, hour=0, minute=0, second=0)
         )
@@ -332,7 +334,9 @@ class ShotCounter:
     @callback
     def resume_detection(self) -> None:
         """Recognise shots again after ``pause_detection``."""
-        self._process(self.detector.resume(self._now()), notify=True)
+        now = self._now()
+        self._process(self.detector.resume(now), notify=True)
+        self._follow_time(now)
 
     async def _async_final_write(self, _: Event) -> None:
         await self._hooks.save()
@@ -389,12 +393,50 @@ class ShotCounter:
         self._handle_power(state, state.last_reported_timestamp)
 
     @callback
-    def _async_tick(self, now: datetime) -> None:
+    def _follow_time(self, now: float) -> None:
+        """Arm the tick for the detector's ``next_tick`` (``now`` on the timeline).
+
+        A run to close once the plug stayed silent, standby long enough to call the machine
+        off: the timer runs when that time comes, at most every ``TICK_SECONDS``. Otherwise
+        (the machine off or idling, most of a day) no timer runs: only a reading can change
+        anything, and the reading that does arms the tick again. A timer armed earlier than
+        needed stays (re-arming at every reading would cost more): it re-arms itself.
+        """
+        at = self.detector.next_tick(TICK_SECONDS)
+        if at is None:
+            self._async_stop_ticking()
+            return
+        if self._cancel_tick is not None:
+            if at >= self._tick_at:
+                return
+            self._cancel_tick()
+        self._tick_at = at
+        self._cancel_tick = async_call_later(self.hass, max(at - now, 0.0), self._tick_job)
+
+    @callback
+    def _async_stop_ticking(self) -> None:
+        if self._cancel_tick is not None:
+            self._cancel_tick()
+            self._cancel_tick = None
+            self._tick_at = math.inf
+
+    @callback
+    def _async_tick(self, wall: datetime) -> None:
         """Let the detector end what ended while the plug stayed silent."""
-        events = self.detector.tick(self._timeline(now.timestamp()))
+        self._cancel_tick = None
+        self._tick_at = math.inf
+        now = self._timeline(wall.timestamp())
         detector = self.detector
-        if events or detector.state is not self.machine_state or detector.brewing != self.brewing:
-            self._process(events)
+        at = detector.next_tick(TICK_SECONDS)
+        if at is not None and at <= now + _TICK_SLACK:
+            events = detector.tick(now)
+            if (
+                events
+                or detector.state is not self.machine_state
+                or detector.brewing != self.brewing
+            ):
+                self._process(events)
+        self._follow_time(now)
 
     @callback
     def _async_midnight(self, now: datetime) -> None:
@@ -435,6 +477,8 @@ class ShotCounter:
             or detector.brewing != self.brewing
         ):
             self._process(events, notify=notify)
+        if self._cancel_tick is None or self._tick_at > reading + TICK_SECONDS:
+            self._follow_time(reading)
 
     def _watts(self, state: State) -> float | None:
         """Return the reading of ``state`` in watts (None: unreadable) and remember it."""
