@@ -18,14 +18,14 @@ The readings are a synthetic single boiler under PID behind a 1 Hz plug (heater 
 every few minutes, the PID answering the cold water); every fourth write re-reports the value
 before it (an unchanged state: ``state_reported``). Time is a synthetic clock: the state
 timestamps, ``dt_util.utcnow``/``now``, the time trackers and the event loop's clock all
-follow it, so the integration's own timers (the 5 s detector tick, the 1 min maintenance check)
-fire at the synthetic pace, as in a real run (a due timer runs right after the next write, so
-they come 1 s late: every 6 s / 61 s). A and B alternate for ``ROUNDS`` rounds in one process;
-the medians give the ratio B/A (target: at most ``TARGET_RATIO``). Nothing of B is switched
-off: its timers run and every counted shot is saved to disk at once. Two more scenarios tell
-where B's time goes: "floor" follows the sensor with no-op listeners (the least any
-integration following it costs), "off disk" is B with the counter saves (one per shot, awaited
-by ``async_block_till_done``) serialised but not written.
+follow it, so the integration's own timers (the detector's tick, at most every 5 s and only
+when time may decide something; the 1 min maintenance check) fire at the synthetic pace, as in
+a real run (a due timer runs right after the next write). A and B alternate for ``ROUNDS``
+rounds in one process; the medians give the ratio B/A (target: at most ``TARGET_RATIO``).
+Nothing of B is switched off: its timers run and every counted shot is saved to disk at once.
+Two more scenarios tell where B's time goes: "floor" follows the sensor with no-op listeners
+(the least any integration following it costs), "off disk" is B with the counter saves (one
+per shot, awaited by ``async_block_till_done``) serialised but not written.
 
 A second pair, "default install (recorder)", repeats A and B (B unchanged) in a second Home
 Assistant that also has the ``recorder`` integration, as every default install does: its
@@ -393,7 +393,7 @@ if SPLIT:
         "D": "   N, its detector fed nothing",
         "E": "   N, its detector's events dropped",
     }
-ENGINE_TICK_EVERY = 6  # readings between two ticks in the bare replay (the 5 s timer, 1 s late)
+TICK_SECONDS = 5.0  # the shot counter's tick cadence (const.TICK_SECONDS)
 # the same A and B in a Home Assistant with the recorder (a default install)
 RECORDER_SCENARIOS = {
     "A": "A  plug sensor entity only + recorder",
@@ -431,24 +431,27 @@ def _split(scenario: str) -> Iterator[None]:
 def engine_alone(values: list[float]) -> Timing:
     """Replay the readings through a bare detector outside Home Assistant (same process).
 
-    One reading a second, as in the rounds, and a tick every ``ENGINE_TICK_EVERY`` readings,
-    as the 5 s tick fires there; the events are collected, not applied. The least the
-    detector's own work can cost a write inside Home Assistant.
+    One reading a second, as in the rounds, and the ticks as the shot counter's timer runs
+    them there (armed for the detector's ``next_tick``, run right after the next reading once
+    its time has come); the events are collected, not applied. The least the detector's own
+    work can cost a write inside Home Assistant.
     """
     from custom_components.espresso_care.engine.detector import ShotDetector  # noqa: PLC0415
     from custom_components.espresso_care.engine.profiles import settings_for  # noqa: PLC0415
 
     detector = ShotDetector(settings_for("single_boiler"))
-    feed, tick = detector.feed, detector.tick
+    feed, tick, next_tick = detector.feed, detector.tick, detector.next_tick
     events: list[object] = []
     start_ts = float(int(time.time()))
+    tick_at: float | None = None
     gc.collect()
     start, start_cpu = time.perf_counter(), time.process_time()
     for i, watts in enumerate(values):
         ts = start_ts + i * SAMPLE_SECONDS
         events += feed(ts, watts)
-        if i % ENGINE_TICK_EVERY == ENGINE_TICK_EVERY - 1:
+        if tick_at is not None and ts > tick_at:
             events += tick(ts)
+        tick_at = next_tick(TICK_SECONDS)
     return Timing(time.perf_counter() - start, time.process_time() - start_cpu)
 
 
@@ -668,7 +671,7 @@ def split_line(runs: dict[str, list[float]], bare: float) -> str:
     detector = fed - listeners
     line = (
         f"SPLIT of B's {added:.1f} us per write (cpu): the floor {floor:.1f} us (HA delivering "
-        f"the write to two listeners, ours too); being loaded (entities, the 5 s tick, the "
+        f"the write to two listeners, ours too); being loaded (entities, the detector tick, the "
         f"1 min maintenance check) {loaded - floor:+.1f} us; the listeners' own work without "
         f"the detector {listeners - loaded:+.1f} us; the detector fed and ticked "
         f"{detector:+.1f} us (alone, outside HA, on the same readings: {bare:.1f} us); what "

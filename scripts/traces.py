@@ -176,22 +176,26 @@ def replay(
     tick_every: float | None = None,
     **overrides: float,
 ) -> Replay:
-    """Run a fresh detector over samples; optionally tick every ``tick_every`` seconds."""
+    """Run a fresh detector over samples; optionally ticked as Home Assistant ticks it.
+
+    With ``tick_every``: the shot counter's timer, armed after each reading for the detector's
+    ``next_tick(tick_every)`` and run when no reading came first (re-armed after each tick).
+    """
     detector = ShotDetector(settings_for(machine_type, **overrides))
     shots: list[Interval] = []
     backflushes: list[Interval] = []
     count = 0
-    next_tick = -1.0
+    next_tick: float | None = None
     last_ts = 0.0
     for ts, watts in samples:
         count += 1
         if tick_every is not None:
-            if next_tick < 0:
-                next_tick = ts
-            while next_tick < ts:
+            while next_tick is not None and next_tick < ts:
                 _collect(detector.tick(next_tick), shots, backflushes)
-                next_tick += tick_every
+                next_tick = detector.next_tick(tick_every)
         _collect(detector.feed(ts, watts), shots, backflushes)
+        if tick_every is not None:
+            next_tick = detector.next_tick(tick_every)
         last_ts = ts
     # the plug stays silent after its last row: let the last run end
     _collect(detector.tick(last_ts + 3600.0), shots, backflushes)
