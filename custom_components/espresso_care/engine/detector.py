@@ -285,18 +285,17 @@ class ShotDetector:
         """
         if self._paused or self._last_w is None:
             return None
-        due = self._last_ts
-        if not (self._run_open or self._bf_count or self._heating or self._high_since is not None):
-            state = self._state
-            since = self._standby_since
-            if state is MachineState.READY:
-                if since is None:
-                    return None
-                due = since + self._settings.off_after_seconds
-            elif state is MachineState.OFF and since is not None:
+        earliest = max(self._last_ts, self._tick_ts) + cadence
+        if self._run_open or self._bf_count or self._heating or self._high_since is not None:
+            return earliest
+        since = self._standby_since
+        if self._state is MachineState.READY:
+            if since is None:
                 return None
-        due = max(due, self._last_ts + cadence)
-        return due if due >= self._tick_ts + cadence else self._tick_ts + cadence
+            return max(since + self._settings.off_after_seconds, earliest)
+        if self._state is MachineState.OFF and since is not None:
+            return None
+        return earliest
 
     def snapshot(self) -> dict[str, float | str | bool | None]:
         """Learned model and current state, for diagnostics (not for restoring)."""
