@@ -393,7 +393,6 @@ if SPLIT:
         "D": "   N, its detector fed nothing",
         "E": "   N, its detector's events dropped",
     }
-TICK_SECONDS = 5.0  # the shot counter's tick cadence (const.TICK_SECONDS)
 # the same A and B in a Home Assistant with the recorder (a default install)
 RECORDER_SCENARIOS = {
     "A": "A  plug sensor entity only + recorder",
@@ -436,6 +435,7 @@ def engine_alone(values: list[float]) -> Timing:
     its time has come); the events are collected, not applied. The least the detector's own
     work can cost a write inside Home Assistant.
     """
+    from custom_components.espresso_care.const import TICK_SECONDS  # noqa: PLC0415
     from custom_components.espresso_care.engine.detector import ShotDetector  # noqa: PLC0415
     from custom_components.espresso_care.engine.profiles import settings_for  # noqa: PLC0415
 

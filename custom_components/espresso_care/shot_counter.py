@@ -477,6 +477,7 @@ class ShotCounter:
             or detector.brewing != self.brewing
         ):
             self._process(events, notify=notify)
+        # next_tick is never before reading + TICK_SECONDS: a timer armed by then stays right
         if self._cancel_tick is None or self._tick_at > reading + TICK_SECONDS:
             self._follow_time(reading)
 
